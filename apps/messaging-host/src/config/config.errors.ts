@@ -1,0 +1,18 @@
+export enum ConfigErrorCode {
+  FileNotFound = 'CONFIG_FILE_NOT_FOUND',
+  FileUnreadable = 'CONFIG_FILE_UNREADABLE',
+  InvalidJson = 'CONFIG_INVALID_JSON',
+  Invalid = 'CONFIG_INVALID',
+}
+
+/** Configuration that cannot be used. `problems` holds one line per offending key; no secret values. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    readonly code: ConfigErrorCode,
+    readonly problems: string[],
+    header = 'Invalid configuration',
+  ) {
+    super(`${header}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}

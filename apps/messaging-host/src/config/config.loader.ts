@@ -1,0 +1,302 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { plainToInstance } from 'class-transformer';
+import { validateSync, type ValidationError } from 'class-validator';
+import { AppConfig } from './app-config';
+import { isFreeMap, isSensitive, nestedOf } from './config.decorators';
+import { ConfigError, ConfigErrorCode } from './config.errors';
+
+type Ctor = new () => object;
+type Plain = Record<string, unknown>;
+
+export const CONFIG_ENV_VAR = 'MESSAGING_HOST_CONFIG';
+export const DEFAULT_CONFIG_FILE = 'config/appsettings.json';
+
+export interface ConfigSources {
+  argv?: readonly string[];
+  env?: Readonly<Record<string, string | undefined>>;
+  cwd?: string;
+}
+
+export interface LoadedConfig {
+  config: AppConfig;
+  /** Unknown keys and other things worth an admin's look; the process still starts. */
+  warnings: string[];
+  /** The file that was read, or null when none was found at the default place. */
+  file: string | null;
+}
+
+/** Where a configuration file comes from: --config PATH, else $MESSAGING_HOST_CONFIG, else the default. */
+export function configFilePath(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  cwd: string,
+): { path: string; explicit: boolean } {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--config' && i + 1 < argv.length) return { path: resolve(cwd, argv[i + 1]!), explicit: true };
+    if (a.startsWith('--config=')) return { path: resolve(cwd, a.slice('--config='.length)), explicit: true };
+  }
+  const fromEnv = env[CONFIG_ENV_VAR];
+  if (fromEnv) return { path: resolve(cwd, fromEnv), explicit: true };
+  return { path: resolve(cwd, DEFAULT_CONFIG_FILE), explicit: false };
+}
+
+/**
+ * Builds the configuration: built-in defaults < the file < environment variables
+ * (`ASTERISK__PORT`: `__` between levels, names matched without regard to case), then validates
+ * it. Throws ConfigError naming every offending key; secret values never appear in messages.
+ */
+export function loadConfig(sources: ConfigSources = {}): LoadedConfig {
+  const argv = sources.argv ?? [];
+  const env = sources.env ?? {};
+  const cwd = sources.cwd ?? process.cwd();
+  const warnings: string[] = [];
+  const origin = new Map<string, string>();
+
+  const { path, explicit } = configFilePath(argv, env, cwd);
+  let fileRaw: unknown = {};
+  let file: string | null = null;
+  if (existsSync(path)) {
+    fileRaw = readJsonFile(path);
+    file = path;
+  } else if (explicit) {
+    throw new ConfigError(ConfigErrorCode.FileNotFound, [`configuration file not found: ${path}`], 'Cannot load configuration');
+  } else {
+    warnings.push(`no configuration file at ${path}; using built-in defaults and the environment`);
+  }
+  if (typeof fileRaw !== 'object' || fileRaw === null || Array.isArray(fileRaw)) {
+    throw new ConfigError(ConfigErrorCode.Invalid, [`${path}: the top level must be a JSON object`]);
+  }
+
+  const merged: Plain = {};
+  mergeInto(merged, normalise(fileRaw as Plain, AppConfig, '', warnings, `file ${path}`), origin, `file`, '');
+  mergeInto(merged, envTree(env, warnings), origin, 'env', '');
+
+  const config = plainToInstance(AppConfig, merged);
+  const errors = validateSync(config, { forbidUnknownValues: false });
+  if (errors.length > 0) {
+    const problems = flatten(errors, AppConfig, '', origin);
+    throw new ConfigError(ConfigErrorCode.Invalid, problems);
+  }
+  return { config, warnings, file };
+}
+
+/** Reads a JSON file (a BOM, // and /* *\/ comments allowed, as .NET's appsettings.json allows). */
+function readJsonFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(ConfigErrorCode.FileUnreadable, [`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`], 'Cannot load configuration');
+  }
+  const stripped = stripJsonComments(text.replace(/^\uFEFF/, ''));
+  try {
+    return JSON.parse(stripped) as unknown;
+  } catch (err) {
+    // The engine's message may quote the text around the error (a secret, say): report only where.
+    const m = /position (\d+)/.exec((err as Error).message);
+    const where = m ? lineCol(stripped, Number(m[1])) : 'at the end of the text (unterminated)';
+    throw new ConfigError(ConfigErrorCode.InvalidJson, [`${path}: not valid JSON ${where}`], 'Cannot load configuration');
+  }
+}
+
+function lineCol(text: string, pos: number): string {
+  const before = text.slice(0, pos);
+  const line = before.split('\n').length;
+  const col = pos - before.lastIndexOf('\n');
+  return `at line ${line}, column ${col}`;
+}
+
+/** Blanks out comments (keeping offsets, so error positions stay right), leaving strings alone. */
+export function stripJsonComments(text: string): string {
+  let out = '';
+  let i = 0;
+  let inString = false;
+  while (i < text.length) {
+    const c = text[i]!;
+    if (inString) {
+      out += c;
+      if (c === '\\' && i + 1 < text.length) {
+        out += text[i + 1];
+        i += 2;
+        continue;
+      }
+      if (c === '"') inString = false;
+      i++;
+    } else if (c === '"') {
+      inString = true;
+      out += c;
+      i++;
+    } else if (c === '/' && text[i + 1] === '/') {
+      while (i < text.length && text[i] !== '\n') {
+        out += ' ';
+        i++;
+      }
+    } else if (c === '/' && text[i + 1] === '*') {
+      const end = text.indexOf('*/', i + 2);
+      const stop = end < 0 ? text.length : end + 2;
+      for (; i < stop; i++) out += text[i] === '\n' ? '\n' : ' ';
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return out;
+}
+
+function schemaKeys(ctor: Ctor): string[] {
+  return Object.keys(new ctor());
+}
+
+function findKey(ctor: Ctor, key: string): string | undefined {
+  const lower = key.toLowerCase();
+  return schemaKeys(ctor).find((k) => k.toLowerCase() === lower);
+}
+
+function isPlainObject(v: unknown): v is Plain {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Renames keys to the schema's spelling (case-insensitive) and drops unknown keys with a warning. */
+function normalise(raw: Plain, ctor: Ctor, prefix: string, warnings: string[], where: string): Plain {
+  const out: Plain = {};
+  for (const [key, value] of Object.entries(raw)) {
+    const canonical = findKey(ctor, key);
+    const path = prefix ? `${prefix}.${key}` : key;
+    if (!canonical) {
+      warnings.push(`unknown configuration key ${path} (${where}) is ignored`);
+      continue;
+    }
+    const cpath = prefix ? `${prefix}.${canonical}` : canonical;
+    const nested = nestedOf(ctor, canonical);
+    if (nested && !nested.array && isPlainObject(value)) {
+      out[canonical] = normalise(value, nested.type(), cpath, warnings, where);
+    } else if (nested && nested.array && Array.isArray(value)) {
+      out[canonical] = value.map((item, i) =>
+        isPlainObject(item) ? normalise(item, nested.type(), `${cpath}[${i}]`, warnings, where) : item,
+      );
+    } else {
+      out[canonical] = value;
+    }
+  }
+  return out;
+}
+
+/** Environment variables with `__` between levels, for keys the schema knows (case-insensitive). */
+function envTree(env: Readonly<Record<string, string | undefined>>, warnings: string[]): Plain {
+  const tree: Plain = {};
+  const names = Object.keys(env).sort();
+  for (const name of names) {
+    const value = env[name];
+    if (value === undefined || !name.includes('__')) continue;
+    const parts = name.split('__');
+    let ctor: Ctor = AppConfig;
+    let node: Plain = tree;
+    const path: string[] = [];
+    for (let i = 0; i < parts.length; i++) {
+      const key = findKey(ctor, parts[i]!);
+      if (!key) {
+        // Variables of other programs (no known top-level block) are none of our business.
+        if (i > 0) warnings.push(`unknown configuration key ${[...path, parts[i]!.toLowerCase()].join('.')} (environment ${name}) is ignored`);
+        break;
+      }
+      path.push(key);
+      const last = i === parts.length - 1;
+      const nested = nestedOf(ctor, key);
+      if (last) {
+        node[key] = envValue(name, value, ctor, key, nested !== undefined, isFreeMap(ctor, key));
+      } else if (isFreeMap(ctor, key)) {
+        const map = (isPlainObject(node[key]) ? node[key] : (node[key] = {})) as Plain;
+        map[parts.slice(i + 1).join('.')] = value;
+        break;
+      } else if (nested && !nested.array) {
+        node = (isPlainObject(node[key]) ? node[key] : (node[key] = {})) as Plain;
+        ctor = nested.type();
+      } else {
+        warnings.push(`environment ${name}: ${path.join('.')} has no sub-keys; set it as a whole`);
+        break;
+      }
+    }
+  }
+  return tree;
+}
+
+function envValue(name: string, value: string, ctor: Ctor, key: string, nested: boolean, freeMap: boolean): unknown {
+  const def = (new ctor() as Plain)[key];
+  const wantsJson = nested || freeMap || Array.isArray(def);
+  const t = value.trim();
+  if (wantsJson && (t.startsWith('[') || t.startsWith('{'))) {
+    try {
+      return JSON.parse(t) as unknown;
+    } catch {
+      throw new ConfigError(ConfigErrorCode.InvalidJson, [`environment ${name}: not valid JSON`]);
+    }
+  }
+  return value;
+}
+
+function mergeInto(target: Plain, source: Plain, origin: Map<string, string>, tag: string, prefix: string): void {
+  for (const [k, v] of Object.entries(source)) {
+    const path = prefix ? `${prefix}.${k}` : k;
+    if (isPlainObject(v) && isPlainObject(target[k])) {
+      mergeInto(target[k], v, origin, tag, path);
+    } else {
+      target[k] = v;
+      origin.set(path, tag);
+    }
+  }
+}
+
+function describeValue(v: unknown): string {
+  if (v === undefined) return 'missing';
+  let s: string;
+  try {
+    s = JSON.stringify(v) ?? String(v);
+  } catch {
+    s = String(v);
+  }
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}
+
+function flatten(errors: ValidationError[], ctor: Ctor, prefix: string, origin: Map<string, string>): string[] {
+  const lines: string[] = [];
+  for (const e of errors) {
+    const path = prefix ? (/^\d+$/.test(e.property) ? `${prefix}[${e.property}]` : `${prefix}.${e.property}`) : e.property;
+    const secret = isSensitive(ctor, e.property);
+    if (e.constraints) {
+      const rules = Object.entries(e.constraints).map(([rule, msg]) => {
+        let m = msg.startsWith(`${e.property} `) ? msg.slice(e.property.length + 1) : msg;
+        if (secret && typeof e.value === 'string' && e.value) m = m.split(e.value).join('***');
+        return `${rule}: ${m}`;
+      });
+      const shown = secret ? '***' : describeValue(e.value);
+      const from = origin.get(path.replace(/\[(\d+)\]/g, '')) === 'env' ? ', from the environment' : '';
+      lines.push(`${path}: ${rules.join('; ')} (value: ${shown}${from})`);
+    }
+    if (e.children && e.children.length > 0) {
+      // An array's children are its indexed items, validated with the element class (ctor stays).
+      const childCtor = /^\d+$/.test(e.property) ? ctor : (nestedOf(ctor, e.property)?.type() ?? ctor);
+      lines.push(...flatten(e.children, childCtor, path, origin));
+    }
+  }
+  return lines;
+}
+
+/** The configuration as JSON with every secret replaced by ***, for logs and diagnostics. */
+export function redactedConfig(config: AppConfig): Plain {
+  return redact(config as unknown as Plain, AppConfig);
+}
+
+function redact(obj: Plain, ctor: Ctor): Plain {
+  const out: Plain = {};
+  for (const [k, v] of Object.entries(obj)) {
+    if (typeof v === 'function') continue;
+    const nested = nestedOf(ctor, k);
+    if (isSensitive(ctor, k)) out[k] = v ? '***' : v;
+    else if (nested && !nested.array && isPlainObject(v)) out[k] = redact(v, nested.type());
+    else if (nested && nested.array && Array.isArray(v)) out[k] = v.map((i) => (isPlainObject(i) ? redact(i, nested.type()) : i));
+    else out[k] = v;
+  }
+  return out;
+}

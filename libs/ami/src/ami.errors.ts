@@ -1,0 +1,32 @@
+/** Stable codes of every error libs/ami raises; the edge maps them to HTTP statuses or protocol errors. */
+export enum AmiErrorCode {
+  /** A packet over maxPacketBytes, or bytes that are not AMI (e.g. no banner). The connection is reset. */
+  Protocol = 'AMI_PROTOCOL',
+  /** A header name or value that would break the framing (CR, LF, or a bad key). Nothing was sent. */
+  Injection = 'AMI_INJECTION',
+  /** The connection closed (or was never open) while the action waited. */
+  ConnectionClosed = 'AMI_CONNECTION_CLOSED',
+  /** No answer within the action's timeout. */
+  Timeout = 'AMI_TIMEOUT',
+  /** The caller's AbortSignal fired. */
+  Aborted = 'AMI_ABORTED',
+  /** Too many actions waiting: the bounded queue is full. */
+  QueueFull = 'AMI_QUEUE_FULL',
+  /** Asterisk refused the login. */
+  AuthFailed = 'AMI_AUTH_FAILED',
+  /** Asterisk answered `Response: Error` to an action. */
+  ActionFailed = 'AMI_ACTION_FAILED',
+  /** The client was closed by its owner. */
+  Closed = 'AMI_CLIENT_CLOSED',
+}
+
+export class AmiError extends Error {
+  override name = 'AmiError';
+  constructor(
+    readonly code: AmiErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
