@@ -83,7 +83,9 @@ export class AsteriskConfig {
   traceQueuesState = false;
 
   @IsString()
-  @Matches(/^[A-Za-z0-9]+\/$/, { message: 'must be a channel technology ending in "/", e.g. "SIP/" or "PJSIP/"' })
+  @Matches(/^[A-Za-z0-9]+\/$/, {
+    message: 'must be a channel technology ending in "/", e.g. "SIP/" or "PJSIP/"',
+  })
   protocol = 'SIP/';
 
   @IsString()

@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import { Transform, Type } from 'class-transformer';
 import { IsArray, ValidateNested } from 'class-validator';
 
@@ -61,7 +62,10 @@ export function isSensitive(ctor: Ctor, key: string): boolean {
   return protoChain(ctor.prototype as object).some((p) => sensitive.get(p)?.has(key) ?? false);
 }
 
-export function nestedOf(ctor: Ctor, key: string): { type: () => Ctor; array: boolean } | undefined {
+export function nestedOf(
+  ctor: Ctor,
+  key: string,
+): { type: () => Ctor; array: boolean } | undefined {
   for (const p of protoChain(ctor.prototype as object)) {
     const n = nested.get(p)?.get(key);
     if (n) return n;

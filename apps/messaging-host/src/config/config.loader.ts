@@ -34,8 +34,10 @@ export function configFilePath(
 ): { path: string; explicit: boolean } {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '--config' && i + 1 < argv.length) return { path: resolve(cwd, argv[i + 1]!), explicit: true };
-    if (a.startsWith('--config=')) return { path: resolve(cwd, a.slice('--config='.length)), explicit: true };
+    if (a === '--config' && i + 1 < argv.length)
+      return { path: resolve(cwd, argv[i + 1]!), explicit: true };
+    if (a.startsWith('--config='))
+      return { path: resolve(cwd, a.slice('--config='.length)), explicit: true };
   }
   const fromEnv = env[CONFIG_ENV_VAR];
   if (fromEnv) return { path: resolve(cwd, fromEnv), explicit: true };
@@ -61,16 +63,28 @@ export function loadConfig(sources: ConfigSources = {}): LoadedConfig {
     fileRaw = readJsonFile(path);
     file = path;
   } else if (explicit) {
-    throw new ConfigError(ConfigErrorCode.FileNotFound, [`configuration file not found: ${path}`], 'Cannot load configuration');
+    throw new ConfigError(
+      ConfigErrorCode.FileNotFound,
+      [`configuration file not found: ${path}`],
+      'Cannot load configuration',
+    );
   } else {
     warnings.push(`no configuration file at ${path}; using built-in defaults and the environment`);
   }
   if (typeof fileRaw !== 'object' || fileRaw === null || Array.isArray(fileRaw)) {
-    throw new ConfigError(ConfigErrorCode.Invalid, [`${path}: the top level must be a JSON object`]);
+    throw new ConfigError(ConfigErrorCode.Invalid, [
+      `${path}: the top level must be a JSON object`,
+    ]);
   }
 
   const merged: Plain = {};
-  mergeInto(merged, normalise(fileRaw as Plain, AppConfig, '', warnings, `file ${path}`), origin, `file`, '');
+  mergeInto(
+    merged,
+    normalise(fileRaw as Plain, AppConfig, '', warnings, `file ${path}`),
+    origin,
+    `file`,
+    '',
+  );
   mergeInto(merged, envTree(env, warnings), origin, 'env', '');
 
   const config = plainToInstance(AppConfig, merged);
@@ -88,7 +102,11 @@ function readJsonFile(path: string): unknown {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ConfigError(ConfigErrorCode.FileUnreadable, [`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`], 'Cannot load configuration');
+    throw new ConfigError(
+      ConfigErrorCode.FileUnreadable,
+      [`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`],
+      'Cannot load configuration',
+    );
   }
   const stripped = stripJsonComments(text.replace(/^\uFEFF/, ''));
   try {
@@ -97,7 +115,11 @@ function readJsonFile(path: string): unknown {
     // The engine's message may quote the text around the error (a secret, say): report only where.
     const m = /position (\d+)/.exec((err as Error).message);
     const where = m ? lineCol(stripped, Number(m[1])) : 'at the end of the text (unterminated)';
-    throw new ConfigError(ConfigErrorCode.InvalidJson, [`${path}: not valid JSON ${where}`], 'Cannot load configuration');
+    throw new ConfigError(
+      ConfigErrorCode.InvalidJson,
+      [`${path}: not valid JSON ${where}`],
+      'Cannot load configuration',
+    );
   }
 }
 
@@ -159,7 +181,13 @@ function isPlainObject(v: unknown): v is Plain {
 }
 
 /** Renames keys to the schema's spelling (case-insensitive) and drops unknown keys with a warning. */
-function normalise(raw: Plain, ctor: Ctor, prefix: string, warnings: string[], where: string): Plain {
+function normalise(
+  raw: Plain,
+  ctor: Ctor,
+  prefix: string,
+  warnings: string[],
+  where: string,
+): Plain {
   const out: Plain = {};
   for (const [key, value] of Object.entries(raw)) {
     const canonical = findKey(ctor, key);
@@ -174,7 +202,9 @@ function normalise(raw: Plain, ctor: Ctor, prefix: string, warnings: string[], w
       out[canonical] = normalise(value, nested.type(), cpath, warnings, where);
     } else if (nested && nested.array && Array.isArray(value)) {
       out[canonical] = value.map((item, i) =>
-        isPlainObject(item) ? normalise(item, nested.type(), `${cpath}[${i}]`, warnings, where) : item,
+        isPlainObject(item)
+          ? normalise(item, nested.type(), `${cpath}[${i}]`, warnings, where)
+          : item,
       );
     } else {
       out[canonical] = value;
@@ -198,7 +228,10 @@ function envTree(env: Readonly<Record<string, string | undefined>>, warnings: st
       const key = findKey(ctor, parts[i]!);
       if (!key) {
         // Variables of other programs (no known top-level block) are none of our business.
-        if (i > 0) warnings.push(`unknown configuration key ${[...path, parts[i]!.toLowerCase()].join('.')} (environment ${name}) is ignored`);
+        if (i > 0)
+          warnings.push(
+            `unknown configuration key ${[...path, parts[i]!.toLowerCase()].join('.')} (environment ${name}) is ignored`,
+          );
         break;
       }
       path.push(key);
@@ -222,7 +255,14 @@ function envTree(env: Readonly<Record<string, string | undefined>>, warnings: st
   return tree;
 }
 
-function envValue(name: string, value: string, ctor: Ctor, key: string, nested: boolean, freeMap: boolean): unknown {
+function envValue(
+  name: string,
+  value: string,
+  ctor: Ctor,
+  key: string,
+  nested: boolean,
+  freeMap: boolean,
+): unknown {
   const def = (new ctor() as Plain)[key];
   const wantsJson = nested || freeMap || Array.isArray(def);
   const t = value.trim();
@@ -236,7 +276,13 @@ function envValue(name: string, value: string, ctor: Ctor, key: string, nested: 
   return value;
 }
 
-function mergeInto(target: Plain, source: Plain, origin: Map<string, string>, tag: string, prefix: string): void {
+function mergeInto(
+  target: Plain,
+  source: Plain,
+  origin: Map<string, string>,
+  tag: string,
+  prefix: string,
+): void {
   for (const [k, v] of Object.entries(source)) {
     const path = prefix ? `${prefix}.${k}` : k;
     if (isPlainObject(v) && isPlainObject(target[k])) {
@@ -259,10 +305,19 @@ function describeValue(v: unknown): string {
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
 
-function flatten(errors: ValidationError[], ctor: Ctor, prefix: string, origin: Map<string, string>): string[] {
+function flatten(
+  errors: ValidationError[],
+  ctor: Ctor,
+  prefix: string,
+  origin: Map<string, string>,
+): string[] {
   const lines: string[] = [];
   for (const e of errors) {
-    const path = prefix ? (/^\d+$/.test(e.property) ? `${prefix}[${e.property}]` : `${prefix}.${e.property}`) : e.property;
+    const path = prefix
+      ? /^\d+$/.test(e.property)
+        ? `${prefix}[${e.property}]`
+        : `${prefix}.${e.property}`
+      : e.property;
     const secret = isSensitive(ctor, e.property);
     if (e.constraints) {
       const rules = Object.entries(e.constraints).map(([rule, msg]) => {
@@ -271,12 +326,15 @@ function flatten(errors: ValidationError[], ctor: Ctor, prefix: string, origin: 
         return `${rule}: ${m}`;
       });
       const shown = secret ? '***' : describeValue(e.value);
-      const from = origin.get(path.replace(/\[(\d+)\]/g, '')) === 'env' ? ', from the environment' : '';
+      const from =
+        origin.get(path.replace(/\[(\d+)\]/g, '')) === 'env' ? ', from the environment' : '';
       lines.push(`${path}: ${rules.join('; ')} (value: ${shown}${from})`);
     }
     if (e.children && e.children.length > 0) {
       // An array's children are its indexed items, validated with the element class (ctor stays).
-      const childCtor = /^\d+$/.test(e.property) ? ctor : (nestedOf(ctor, e.property)?.type() ?? ctor);
+      const childCtor = /^\d+$/.test(e.property)
+        ? ctor
+        : (nestedOf(ctor, e.property)?.type() ?? ctor);
       lines.push(...flatten(e.children, childCtor, path, origin));
     }
   }
@@ -295,7 +353,8 @@ function redact(obj: Plain, ctor: Ctor): Plain {
     const nested = nestedOf(ctor, k);
     if (isSensitive(ctor, k)) out[k] = v ? '***' : v;
     else if (nested && !nested.array && isPlainObject(v)) out[k] = redact(v, nested.type());
-    else if (nested && nested.array && Array.isArray(v)) out[k] = v.map((i) => (isPlainObject(i) ? redact(i, nested.type()) : i));
+    else if (nested && nested.array && Array.isArray(v))
+      out[k] = v.map((i) => (isPlainObject(i) ? redact(i, nested.type()) : i));
     else out[k] = v;
   }
   return out;
