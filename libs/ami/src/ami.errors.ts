@@ -18,6 +18,8 @@ export enum AmiErrorCode {
   ActionFailed = 'AMI_ACTION_FAILED',
   /** The client was closed by its owner. */
   Closed = 'AMI_CLIENT_CLOSED',
+  /** A scenario file (replay) that cannot be read or parsed; the message names file and line. */
+  Scenario = 'AMI_SCENARIO',
 }
 
 export class AmiError extends Error {

@@ -106,6 +106,12 @@ export class MessagingRegistry implements OnModuleInit {
     return this.activeEntry.library;
   }
 
+  /** The canonical name of the active library. */
+  activeName(): string {
+    this.active();
+    return this.activeEntry!.name;
+  }
+
   /** A library by name or alias (case-insensitive), e.g. a LoadLibrary AssemblyName. */
   resolve(nameOrAlias: string): MessagingLibrary | undefined {
     return this.byKey.get(nameOrAlias.trim().toLowerCase())?.library;

@@ -1,0 +1,58 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { exponentialBackoff } from '@app/ami';
+import { MessagingModule } from '@app/messaging';
+import { AsteriskModule, type AsteriskLibraryOptions } from '@app/asterisk';
+import { AppConfig } from './config/app-config';
+import { AppConfigModule } from './config/app-config.module';
+import { HealthModule } from './health/health.module';
+import { LifecycleModule } from './lifecycle/lifecycle.module';
+
+/** What the Asterisk library needs, from the validated `asterisk` block. */
+export function asteriskOptions(config: AppConfig): AsteriskLibraryOptions {
+  const a = config.asterisk;
+  return {
+    ami: {
+      host: a.url,
+      port: a.port,
+      username: a.userName,
+      secret: a.secret,
+      tls: a.tls ? { rejectUnauthorized: a.tlsRejectUnauthorized, servername: a.url } : false,
+      authType: a.authType,
+      connectTimeoutMs: a.connectTimeoutMs,
+      actionTimeoutMs: a.actionTimeoutMs,
+      pingIntervalMs: a.pingIntervalMs,
+      pingTimeoutMs: a.pingTimeoutMs,
+      maxPacketBytes: a.maxPacketBytes,
+      reconnectStrategy: exponentialBackoff({
+        minMs: a.reconnectMinDelayMs,
+        maxMs: a.reconnectMaxDelayMs,
+      }),
+      replay: a.filePath ? { file: a.filePath, speed: a.replaySpeed, loop: a.replayLoop } : undefined,
+    },
+    protocol: a.protocol,
+    originateContext: a.originateContext,
+    parkingLotContext: a.effectiveParkingLotContext(),
+    autoPauseOnCommutationStart: a.autoPauseOnCommutationStart,
+    queueExtensionFormat: a.queueExtensionFormat,
+    asyncOriginate: a.asyncOriginate,
+    sendRingStartedOnRingingState: a.sendRingStartedOnRingingState,
+    traceQueuesState: a.traceQueuesState,
+    packetInfoConfig: a.packetInfoConfig,
+  };
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        AppConfigModule.forRoot(config),
+        LifecycleModule,
+        MessagingModule.forRoot({ defaultLibrary: config.messaging.defaultLibrary }),
+        AsteriskModule.forRoot(asteriskOptions(config)),
+        HealthModule,
+      ],
+    };
+  }
+}

@@ -1,0 +1,27 @@
+import { Controller, Get } from '@nestjs/common';
+import { HealthCheck, HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
+import { MessagingHealthIndicator } from './messaging.health';
+
+/**
+ * Probes for load balancers and Kubernetes: live while the process serves; ready only while the
+ * active messaging library is (logged in to Asterisk) and the process is not shutting down.
+ */
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly messaging: MessagingHealthIndicator,
+  ) {}
+
+  @Get('live')
+  @HealthCheck()
+  live(): Promise<HealthCheckResult> {
+    return this.health.check([]);
+  }
+
+  @Get('ready')
+  @HealthCheck()
+  ready(): Promise<HealthCheckResult> {
+    return this.health.check([() => this.messaging.check('messaging')]);
+  }
+}

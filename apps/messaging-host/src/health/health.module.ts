@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { HealthController } from './health.controller';
+import { MessagingHealthIndicator } from './messaging.health';
+import { LifecycleModule } from '../lifecycle/lifecycle.module';
+
+@Module({
+  // Failed probes are expected while Asterisk is away; the AMI client logs the cause once.
+  imports: [TerminusModule.forRoot({ logger: false }), LifecycleModule],
+  controllers: [HealthController],
+  providers: [MessagingHealthIndicator],
+})
+export class HealthModule {}

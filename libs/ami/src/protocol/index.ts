@@ -1,0 +1,3 @@
+export * from './ami-packet';
+export * from './ami-decoder';
+export * from './ami-encoder';
