@@ -13,6 +13,44 @@ export interface LineSettings {
   useBlindTransfer?: boolean;
 }
 
+/** Options of an outgoing call beyond the number (REST; a panel's MakeCall sends none). */
+export interface MakeCallOptions {
+  /** Dialplan context; default: the line's settings, then the library's configuration. */
+  context?: string;
+  /** Caller id shown to the called party. */
+  callerId?: string;
+  /** Channel variables set on the originated channel. */
+  variables?: Record<string, string>;
+}
+
+/** What a hold toggle did. */
+export interface HoldResult {
+  call: Call;
+  /** The parking space the remote party was parked in (when the call went on hold by parking). */
+  parkingSpace?: string;
+}
+
+/** One queue membership of a line. */
+export interface QueueMembership {
+  queue: string;
+  /** The member interface, e.g. Local/305@from-queue/n. */
+  memberInterface: string;
+  paused: boolean;
+  pausedReason?: string;
+  /** Asterisk's device status number of the member (0..8), when known. */
+  status?: number;
+  /** Whether the member is on a call now. */
+  inCall?: boolean;
+}
+
+/** What the REST API shows of a line. */
+export interface LineStatus {
+  line: string;
+  calls: Call[];
+  queues: QueueMembership[];
+  agentState: AgentState;
+}
+
 /** What a library can do; the gateway answers error 4 for what is missing. */
 export interface LibraryCapabilities {
   answerCall: boolean;
@@ -96,11 +134,11 @@ export interface LineSession {
   lineFeatures(): number;
   settings(): LineSettings;
   updateSettings(settings: Partial<LineSettings>): void;
-  makeCall(target: string): Promise<Call>;
+  makeCall(target: string, options?: MakeCallOptions): Promise<Call>;
   answerCall(callId: string): Promise<void>;
   dropCall(callId: string): Promise<void>;
   /** A toggle: hold a connected call, take back a held one. Resolves with the call after the command. */
-  holdCall(callId: string): Promise<Call>;
+  holdCall(callId: string): Promise<HoldResult>;
   blindTransferCall(callId: string, target: string): Promise<void>;
   makeConsultCall(callId: string, target: string): Promise<Call>;
   transferCall(callId: string, consultCallId: string): Promise<void>;
@@ -109,6 +147,8 @@ export interface LineSession {
   agentState(): AgentState;
   setAgentState(code: string, reason?: string): Promise<AgentState>;
   setWrapUpState(active: boolean): Promise<AgentState>;
+  /** Pauses or unpauses the line in one queue, or in all its queues when `queue` is omitted. */
+  setQueuePause(paused: boolean, reason?: string, queue?: string): Promise<QueueMembership[]>;
   /** Stops this session's stream (the line's calls go on). */
   close(): void;
 }
@@ -128,4 +168,8 @@ export abstract class MessagingLibrary implements ReadinessReporter {
   abstract activeCalls(line: string): Call[];
   /** Lines that have at least one active call. */
   abstract busyLines(): string[];
+  /** An active call by id, with the line it belongs to (REST). */
+  abstract findCall(callId: string): { line: string; call: Call } | undefined;
+  /** Calls, queue memberships and agent state of a line (REST). */
+  abstract lineStatus(line: string): LineStatus;
 }
