@@ -1,1 +1,3 @@
-export {};
+export * from './asterisk.types';
+export * from './packet-info';
+export * from './call-tracker';
