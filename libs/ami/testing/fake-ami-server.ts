@@ -144,12 +144,9 @@ export class FakeAmiServer {
       fullyBooted: options.fullyBooted ?? true,
       closeOnAuthFailure: options.closeOnAuthFailure ?? true,
     };
-    let fake: FakeAmiServer | undefined;
-    const onSocket = (socket: Socket): void => fake!.accept(socket);
-    const server = options.tls
-      ? createTlsServer({ cert: options.tls.cert, key: options.tls.key }, onSocket)
-      : createServer(onSocket);
-    fake = new FakeAmiServer(server, opts);
+    const server = options.tls ? createTlsServer({ cert: options.tls.cert, key: options.tls.key }) : createServer();
+    const fake = new FakeAmiServer(server, opts);
+    server.on(options.tls ? 'secureConnection' : 'connection', (socket: Socket) => fake.accept(socket));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', () => resolve());
