@@ -144,9 +144,13 @@ export class FakeAmiServer {
       fullyBooted: options.fullyBooted ?? true,
       closeOnAuthFailure: options.closeOnAuthFailure ?? true,
     };
-    const server = options.tls ? createTlsServer({ cert: options.tls.cert, key: options.tls.key }) : createServer();
+    const server = options.tls
+      ? createTlsServer({ cert: options.tls.cert, key: options.tls.key })
+      : createServer();
     const fake = new FakeAmiServer(server, opts);
-    server.on(options.tls ? 'secureConnection' : 'connection', (socket: Socket) => fake.accept(socket));
+    server.on(options.tls ? 'secureConnection' : 'connection', (socket: Socket) =>
+      fake.accept(socket),
+    );
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', () => resolve());
