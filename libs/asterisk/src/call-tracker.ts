@@ -90,6 +90,7 @@ export type TrackerNotice =
   | { kind: 'line-idle'; line: string }
   | { kind: 'originate-response'; actionId: string; packet: AmiPacketView; call?: TrackedCall }
   | { kind: 'parked'; call: TrackedCall; space: string; parkee: string }
+  | { kind: 'consult-started'; primary: TrackedCall; consult: TrackedCall }
   | { kind: 'queue-member'; member: QueueMemberState; event: string };
 
 export interface TrackerSink {
@@ -111,6 +112,8 @@ export interface PendingOriginate {
   target: string;
   /** unpark: the held call to take back. */
   callId?: string;
+  /** Called when the ringing line channel became the call (MakeCall resolves with it). */
+  bound?: (call: TrackedCall) => void;
 }
 
 const UNKNOWN = '<unknown>';
@@ -274,6 +277,11 @@ export class CallTracker {
   dropOriginate(actionId: string): void {
     const i = this.pending.findIndex((p) => p.actionId === actionId);
     if (i >= 0) this.pending.splice(i, 1);
+  }
+
+  /** Ends a call (its originate failed after it was shown). */
+  endCall(call: TrackedCall): void {
+    this.end(call);
   }
 
   // ---------------------------------------------------------------- events
@@ -477,7 +485,8 @@ export class CallTracker {
     if (!ch || !ch.localBase || depth > 4) return ch;
     const peer = this.localPeer(ch);
     if (!peer) return ch;
-    const beyond = this.bridgePartner(peer) ?? (peer.dialedBy ? this.channels.get(peer.dialedBy) : undefined);
+    const beyond =
+      this.bridgePartner(peer) ?? (peer.dialedBy ? this.channels.get(peer.dialedBy) : undefined);
     return beyond ? this.resolveParty(beyond, depth + 1) : ch;
   }
 
@@ -501,7 +510,12 @@ export class CallTracker {
     return known(ch.callerNum) ? ch.callerNum : '';
   }
 
-  private addCall(ch: Chan, direction: CallDirection, callerId: string, calledId: string): TrackedCall {
+  private addCall(
+    ch: Chan,
+    direction: CallDirection,
+    callerId: string,
+    calledId: string,
+  ): TrackedCall {
     const call: TrackedCall = {
       id: randomUUID(),
       line: ch.line!,
@@ -597,7 +611,8 @@ export class CallTracker {
       const r = this.channels.get(call.retrieval);
       if (r?.retrievalFor === call) r.retrievalFor = undefined;
     }
-    if (call.parkee && this.callsByParkee.get(call.parkee) === call) this.callsByParkee.delete(call.parkee);
+    if (call.parkee && this.callsByParkee.get(call.parkee) === call)
+      this.callsByParkee.delete(call.parkee);
     if (call.primary?.consult === call) call.primary.consult = undefined;
     const list = this.lineCalls.get(call.line);
     if (list) {
@@ -650,7 +665,9 @@ export class CallTracker {
           if (!call.shown) this.transition(call, CallState.ALERTING);
         } else if (!ch.retrievalFor) {
           // Rung without a Dial we saw (e.g. an application): an incoming call.
-          const remote = this.resolveParty(ch.dialedBy ? this.channels.get(ch.dialedBy) : undefined);
+          const remote = this.resolveParty(
+            ch.dialedBy ? this.channels.get(ch.dialedBy) : undefined,
+          );
           const c = this.addCall(
             ch,
             CallDirection.IN,
@@ -737,13 +754,21 @@ export class CallTracker {
     let call: TrackedCall;
     if (!src) {
       const pending = this.takePending(line, 'call');
-      const connected = known(dest.connectedNum) ? dest.connectedNum : known(dest.callerNum) && dest.callerNum !== line ? dest.callerNum : '';
+      const connected = known(dest.connectedNum)
+        ? dest.connectedNum
+        : known(dest.callerNum) && dest.callerNum !== line
+          ? dest.callerNum
+          : '';
       call = this.addCall(dest, CallDirection.OUT, line, pending?.target ?? connected);
       call.originated = true;
       call.actionId = pending?.actionId;
+      pending?.bound?.(call);
     } else {
       const party = this.resolveParty(src);
-      const callerId = known(dest.connectedNum) && dest.connectedNum !== line ? dest.connectedNum : this.numberOf(party);
+      const callerId =
+        known(dest.connectedNum) && dest.connectedNum !== line
+          ? dest.connectedNum
+          : this.numberOf(party);
       call = this.addCall(dest, CallDirection.IN, callerId, line);
       call.remote = party?.uid;
     }
@@ -754,7 +779,11 @@ export class CallTracker {
   }
 
   /** A held call of `line` that this ringing line channel takes back, if any. */
-  private heldRetrievedBy(line: string, src: Chan | undefined, dest: Chan): TrackedCall | undefined {
+  private heldRetrievedBy(
+    line: string,
+    src: Chan | undefined,
+    dest: Chan,
+  ): TrackedCall | undefined {
     const held = (this.lineCalls.get(line) ?? []).filter((c) => c.hold === 'park' && !c.ended);
     if (held.length === 0) return undefined;
     if (src) {
@@ -762,10 +791,16 @@ export class CallTracker {
       return held.find((c) => c.parkee === src.uid);
     }
     const pending = this.takePending(line, 'unpark');
-    if (pending) return held.find((c) => c.id === pending.callId) ?? held.find((c) => c.parkingSpace === pending.target);
+    if (pending)
+      return (
+        held.find((c) => c.id === pending.callId) ??
+        held.find((c) => c.parkingSpace === pending.target)
+      );
     // An unpark originate we did not send (another tool): its caller id names the parking space.
     return held.find(
-      (c) => c.parkingSpace !== undefined && (dest.callerNum === c.parkingSpace || dest.connectedNum === c.parkingSpace),
+      (c) =>
+        c.parkingSpace !== undefined &&
+        (dest.callerNum === c.parkingSpace || dest.connectedNum === c.parkingSpace),
     );
   }
 
@@ -778,11 +813,12 @@ export class CallTracker {
   /** A line's channel dials: a call from the handset, or the far end of an answered originate. */
   private onLineDials(p: AmiPacketView, src: Chan, dest: Chan): void {
     const call = this.activeOf(src);
-    const number = p.get('DialString') && !p.get('DialString')!.includes('/')
-      ? p.get('DialString')!
-      : known(src.exten) && src.exten !== 's'
-        ? src.exten
-        : this.numberOf(dest);
+    const number =
+      p.get('DialString') && !p.get('DialString')!.includes('/')
+        ? p.get('DialString')!
+        : known(src.exten) && src.exten !== 's'
+          ? src.exten
+          : this.numberOf(dest);
     if (call) {
       if (call.direction === CallDirection.OUT && !call.primary) {
         call.dialingOut = true;
@@ -809,8 +845,14 @@ export class CallTracker {
       if (call) {
         this.collect(call, p);
         if (status === 'BUSY') this.transition(call, CallState.BUSY);
-        else if (status === 'ANSWER' && call.direction === CallDirection.IN) this.transition(call, CallState.CONNECTED);
-      } else if (dest.retrievalFor && status === 'ANSWER' && src && dest.retrievalFor.parkee === src.uid) {
+        else if (status === 'ANSWER' && call.direction === CallDirection.IN)
+          this.transition(call, CallState.CONNECTED);
+      } else if (
+        dest.retrievalFor &&
+        status === 'ANSWER' &&
+        src &&
+        dest.retrievalFor.parkee === src.uid
+      ) {
         this.retrieved(dest.retrievalFor, dest);
       }
     }
@@ -819,7 +861,8 @@ export class CallTracker {
       if (call && call.dialingOut && call.direction === CallDirection.OUT) {
         this.collect(call, p);
         if (status === 'ANSWER') this.transition(call, CallState.CONNECTED);
-        else if (status === 'BUSY' || status === 'CONGESTION') this.transition(call, CallState.BUSY);
+        else if (status === 'BUSY' || status === 'CONGESTION')
+          this.transition(call, CallState.BUSY);
       }
     }
   }
@@ -844,15 +887,28 @@ export class CallTracker {
       const call = this.activeOf(member);
       if (!call) continue;
       const partner = this.resolveParty(this.channels.get(others[0]!));
-      if (call.hold === 'handset' && !call.consult && partner && call.remote && partner.uid !== call.remote) {
-        this.startConsult(call, member, this.channels.get(others[0]!)!);
+      if (call.hold === 'handset' && !call.consult && partner && call.remote) {
+        if (partner.uid !== call.remote)
+          this.startConsult(call, member, this.channels.get(others[0]!)!);
+        else {
+          // Back with the held party (a consultation was cancelled).
+          call.hold = undefined;
+          this.transition(call, CallState.CONNECTED);
+        }
         continue;
       }
       if (call.primary) continue;
       if (partner && !call.remote) call.remote = partner.uid;
       else if (partner && call.direction === CallDirection.OUT) call.remote = partner.uid;
-      if (call.state === CallState.ALERTING || (call.state === CallState.NONE && call.shown === false)) {
-        if (call.direction === CallDirection.IN || call.dialingOut || member.state === ChanState.Up) {
+      if (
+        call.state === CallState.ALERTING ||
+        (call.state === CallState.NONE && call.shown === false)
+      ) {
+        if (
+          call.direction === CallDirection.IN ||
+          call.dialingOut ||
+          member.state === ChanState.Up
+        ) {
           this.transition(call, CallState.CONNECTED);
         }
       }
@@ -866,6 +922,7 @@ export class CallTracker {
     consult.remote = far.uid;
     primary.consult = consult;
     this.transition(consult, far.state === ChanState.Up ? CallState.CONNECTED : CallState.ALERTING);
+    this.sink.notice({ kind: 'consult-started', primary, consult });
     this.sink.emit({
       type: MsgEventType.LINE_STATE_CHANGED,
       line: primary.line,
@@ -878,7 +935,11 @@ export class CallTracker {
     const uid = p.get('Uniqueid');
     const id = p.get('BridgeUniqueid');
     if (!uid || !id) return;
-    this.bridges.get(id)?.delete(uid);
+    const b = this.bridges.get(id);
+    if (b) {
+      b.delete(uid);
+      if (b.size === 0) this.bridges.delete(id); // holding bridges (parking) are never destroyed
+    }
     const ch = this.channels.get(uid);
     if (ch && ch.bridge === id) ch.bridge = undefined;
   }
@@ -983,7 +1044,8 @@ export class CallTracker {
       if (ok) {
         call.originateOk = true;
         const lineCh = call.channel ? this.channels.get(call.channel) : undefined;
-        if (lineCh?.state === ChanState.Up && !call.dialingOut) this.transition(call, CallState.CONNECTED);
+        if (lineCh?.state === ChanState.Up && !call.dialingOut)
+          this.transition(call, CallState.CONNECTED);
       } else {
         if (p.get('Reason') === '5') this.transition(call, CallState.BUSY);
         this.end(call);
@@ -1012,7 +1074,9 @@ export class CallTracker {
     if (!call) {
       // The parker's line (ParkerDialString: SIP/305) with a call in the parkee's Linkedid group.
       const dial = p.get('ParkerDialString') ?? '';
-      const line = dial.toLowerCase().startsWith(this.protocolLower) ? dial.slice(this.options.protocol.length) : '';
+      const line = dial.toLowerCase().startsWith(this.protocolLower)
+        ? dial.slice(this.options.protocol.length)
+        : '';
       const group = this.groups.get(p.get('ParkeeLinkedid') ?? '');
       call = (this.lineCalls.get(line) ?? []).find(
         (c) => !c.ended && !c.primary && c.channel !== undefined && group?.has(c.channel) === true,
@@ -1155,7 +1219,8 @@ export class CallTracker {
       if (call.ended) continue;
       if (call.hold === 'park' && call.parkee) {
         if (!parkedNow.has(call.parkee) && !alive.has(call.parkee)) this.end(call);
-        else if (!parkedNow.has(call.parkee) && !seen.has(call.parkee) && !call.retrieval) this.end(call);
+        else if (!parkedNow.has(call.parkee) && !seen.has(call.parkee) && !call.retrieval)
+          this.end(call);
         continue;
       }
       if (!call.channel || !alive.has(call.channel)) {
@@ -1173,17 +1238,30 @@ export class CallTracker {
         this.removeChannel(ch);
       }
     }
-    for (const uid of [...this.parked.keys()]) if (!parkedNow.has(uid) && !seen.has(uid)) this.parked.delete(uid);
+    for (const uid of [...this.parked.keys()])
+      if (!parkedNow.has(uid) && !seen.has(uid)) this.parked.delete(uid);
     for (const [uid, item] of parkedNow) {
-      this.parked.set(uid, { space: item.get('ParkingSpace') ?? '', lot: item.get('Parkinglot') ?? '' });
+      this.parked.set(uid, {
+        space: item.get('ParkingSpace') ?? '',
+        lot: item.get('Parkinglot') ?? '',
+      });
     }
     // Line channels alive now that carry no call: calls that started while we were away.
     for (const item of channels) {
       const ch = this.channels.get(item.get('Uniqueid') ?? '');
       if (!ch?.line || ch.calls.length > 0 || ch.retrievalFor) continue;
-      if (ch.state !== ChanState.Up && ch.state !== ChanState.Ringing && ch.state !== ChanState.Ring) continue;
+      if (
+        ch.state !== ChanState.Up &&
+        ch.state !== ChanState.Ringing &&
+        ch.state !== ChanState.Ring
+      )
+        continue;
       const partner = this.resolveParty(this.bridgePartner(ch));
-      const inbound = ch.state === ChanState.Ringing || (ch.exten === 's' || !known(ch.exten) || ch.exten === ch.line);
+      const inbound =
+        ch.state === ChanState.Ringing ||
+        ch.exten === 's' ||
+        !known(ch.exten) ||
+        ch.exten === ch.line;
       const party = known(ch.connectedNum) ? ch.connectedNum : this.numberOf(partner);
       const call = inbound
         ? this.addCall(ch, CallDirection.IN, party, ch.line)
@@ -1194,7 +1272,8 @@ export class CallTracker {
     }
     if (queueItems) {
       this.queues.clear();
-      for (const item of queueItems) if (item.event === 'QueueMember') this.onQueueMember(item, 'QueueMember');
+      for (const item of queueItems)
+        if (item.event === 'QueueMember') this.onQueueMember(item, 'QueueMember');
     }
   }
 
