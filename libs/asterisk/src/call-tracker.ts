@@ -574,12 +574,15 @@ export class CallTracker {
     if (state === CallState.NONE) this.forget(call);
   }
 
-  /** Re-sends the call's current state (its party changed, e.g. after a transfer). */
-  private refresh(call: TrackedCall): void {
+  /** CALL_INFO_CHANGED: the call's party changed (e.g. it became the caller's after a transfer). */
+  private infoChanged(call: TrackedCall): void {
     if (!call.shown || call.ended) return;
-    const type = eventTypeForTransition(call.state, call.state) as CallEvent['type'] | undefined;
     call.oldState = call.state;
-    if (type !== undefined) this.sink.emit({ type, line: call.line, call: this.toCall(call) });
+    this.sink.emit({
+      type: MsgEventType.CALL_INFO_CHANGED,
+      line: call.line,
+      call: this.toCall(call),
+    });
   }
 
   private end(call: TrackedCall): void {
@@ -723,11 +726,11 @@ export class CallTracker {
     if (call.direction === CallDirection.IN) {
       if (party !== call.callerId) {
         call.callerId = party;
-        if (call.state === CallState.CONNECTED) this.refresh(call);
+        if (call.state === CallState.CONNECTED) this.infoChanged(call);
       }
     } else if (call.state === CallState.CONNECTED && party !== call.calledId && call.dialingOut) {
       call.calledId = party;
-      this.refresh(call);
+      this.infoChanged(call);
     }
   }
 
@@ -823,7 +826,7 @@ export class CallTracker {
       if (call.direction === CallDirection.OUT && !call.primary) {
         call.dialingOut = true;
         call.remote = dest.uid;
-        if (!call.actionId && number) call.calledId = number;
+        if (!call.calledId && number) call.calledId = number;
         this.collect(call, p);
       }
       return;
