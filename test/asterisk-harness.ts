@@ -184,6 +184,23 @@ export async function replayFrom(
   });
 }
 
+/** Replays a fixture's events from the first packet matching `start` up to (excluding) the first matching `stop` after it. */
+export async function replayRange(
+  ami: FakeAmiServer,
+  fixture: string,
+  start: (p: AmiPacket) => boolean,
+  stop: (p: AmiPacket) => boolean,
+): Promise<void> {
+  let state: 'before' | 'in' | 'after' = 'before';
+  await ami.replay(fixture, {
+    filter: (p) => {
+      if (state === 'before' && start(p)) state = 'in';
+      else if (state === 'in' && stop(p)) state = 'after';
+      return state === 'in';
+    },
+  });
+}
+
 /** Waits until `check` is true (polling the event loop), for state that has no event. */
 export async function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
   const t0 = Date.now();

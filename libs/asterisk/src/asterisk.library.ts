@@ -658,6 +658,8 @@ export class AsteriskLibrary
       );
     }
     const token = `makecall-${randomUUID()}`;
+    // The call as it showed (RING_STARTED): what MakeCall answers, even if it moved on since.
+    let shownAs: Call | undefined;
     let bound: ((c: TrackedCall) => void) | undefined;
     const boundCall = new Promise<TrackedCall>((resolve) => (bound = resolve));
     this.tracker.expectOriginate({
@@ -665,7 +667,10 @@ export class AsteriskLibrary
       line,
       kind: 'call',
       target,
-      bound: (c) => bound!(c),
+      bound: (c) => {
+        shownAs = this.tracker.toCall(c);
+        bound!(c);
+      },
     });
     const fields: AmiActionFields = {
       Action: 'Originate',
@@ -678,56 +683,63 @@ export class AsteriskLibrary
       Async: this.options.asyncOriginate ? 'true' : 'false',
     };
     if (vars.length) fields['Variable'] = vars;
-    let response: AmiPacket;
+    const failed = (why: MessagingCommandError): MessagingCommandError =>
+      why.code === MessagingErrorCode.ActionFailed
+        ? new MessagingCommandError(
+            MessagingErrorCode.OriginateFailed,
+            `call to ${target} failed: ${why.detail ?? why.message}`,
+            why.detail,
+            { cause: why },
+          )
+        : why;
+    /** After Asterisk said the call is up: the call must have shown by now, or soon. */
+    const shownSoon = async (): Promise<TrackedCall> => {
+      const ms = this.options.commandTimeoutMs ?? 10_000;
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          this.tracker.dropOriginate(token);
+          reject(
+            new MessagingCommandError(
+              MessagingErrorCode.ActionFailed,
+              `Asterisk accepted the call to ${target} but no channel of line ${line} rang within ${ms} ms`,
+            ),
+          );
+        }, ms);
+      });
+      try {
+        return await Promise.race([boundCall, late]);
+      } finally {
+        clearTimeout(timer);
+      }
+    };
     const sent = this.sendOriginate(fields);
     if (!this.options.asyncOriginate) {
-      // Synchronous: the answer comes once the phone answered (or failed); the call shows before.
+      // Synchronous: Asterisk answers once the phone answered (or failed); the call shows before.
       const first = await Promise.race([
         boundCall.then((c) => ({ c })),
         sent.then(
-          (r) => ({ r }),
+          () => ({ ok: true as const }),
           (e: unknown) => ({ e }),
         ),
       ]);
-      if ('c' in first) {
-        sent.then(
-          () => undefined,
-          (err: unknown) => {
-            const e = this.commandError('Originate', err);
-            this.lineError(
-              line,
-              new MessagingCommandError(
-                MessagingErrorCode.OriginateFailed,
-                `call to ${target} failed: ${e.detail ?? e.message}`,
-                e.detail,
-              ),
-              first.c.id,
-            );
-            this.tracker.endCall(first.c);
-          },
-        );
-        return this.tracker.toCall(first.c);
-      }
       if ('e' in first) {
         this.tracker.dropOriginate(token);
-        const e = this.commandError('Originate', first.e);
-        throw e.code === MessagingErrorCode.ActionFailed
-          ? new MessagingCommandError(
-              MessagingErrorCode.OriginateFailed,
-              `call to ${target} failed: ${e.detail ?? e.message}`,
-              e.detail,
-              { cause: e },
-            )
-          : e;
+        throw failed(this.commandError('Originate', first.e));
       }
-      response = first.r;
-    } else {
-      try {
-        response = await sent;
-      } catch (err) {
-        this.tracker.dropOriginate(token);
-        throw this.commandError('Originate', err);
-      }
+      const call = 'c' in first ? first.c : await shownSoon();
+      sent.catch((err: unknown) => {
+        this.lineError(line, failed(this.commandError('Originate', err)), call.id);
+        this.tracker.endCall(call);
+      });
+      return shownAs ?? this.tracker.toCall(call);
+    }
+    let response: AmiPacket;
+    try {
+      response = await sent;
+    } catch (err) {
+      this.tracker.dropOriginate(token);
+      throw this.commandError('Originate', err);
     }
     const outcome = this.originateOutcome(response.actionId);
     const first = await Promise.race([
@@ -738,11 +750,11 @@ export class AsteriskLibrary
       this.tracker.dropOriginate(token);
       throw this.failureOf(first.p, target);
     }
-    const call = 'c' in first ? first.c : await boundCall;
+    const call = 'c' in first ? first.c : await shownSoon();
     void outcome.then((p) => {
       if (p.get('Response') !== 'Success') this.lineError(line, this.failureOf(p, target), call.id);
     });
-    return this.tracker.toCall(call);
+    return shownAs ?? this.tracker.toCall(call);
   }
 
   answerCall(line: string, callId: string): Promise<void> {

@@ -81,6 +81,8 @@ export interface TrackedCall {
   context: Record<string, string>;
   /** ActionID of our Originate that made the call. */
   actionId?: string;
+  /** Called once when the call shows (RING_STARTED): MakeCall resolves with it. */
+  whenShown?: (call: TrackedCall) => void;
   ended: boolean;
 }
 
@@ -112,7 +114,7 @@ export interface PendingOriginate {
   target: string;
   /** unpark: the held call to take back. */
   callId?: string;
-  /** Called when the ringing line channel became the call (MakeCall resolves with it). */
+  /** Called when the call of this originate shows (MakeCall resolves with it). */
   bound?: (call: TrackedCall) => void;
 }
 
@@ -555,6 +557,9 @@ export class CallTracker {
       }
       call.shown = true;
       this.emitCall(call, CallState.ALERTING);
+      const shown = call.whenShown;
+      call.whenShown = undefined;
+      shown?.(call);
       if (state === CallState.ALERTING) return;
     }
     if (call.state === state) return;
@@ -765,7 +770,7 @@ export class CallTracker {
       call = this.addCall(dest, CallDirection.OUT, line, pending?.target ?? connected);
       call.originated = true;
       call.actionId = pending?.actionId;
-      pending?.bound?.(call);
+      call.whenShown = pending?.bound;
     } else {
       const party = this.resolveParty(src);
       const callerId =
