@@ -1,3 +1,4 @@
+import { filter, firstValueFrom } from 'rxjs';
 import { FakeAmiServer } from '@app/ami/testing';
 import type { AmiPacket } from '@app/ami';
 import { AsteriskLibrary, type AsteriskLibraryOptions, type AsteriskLogger } from '@app/asterisk';
@@ -199,6 +200,23 @@ export async function replayRange(
       return state === 'in';
     },
   });
+}
+
+let marks = 0;
+
+/**
+ * Sends a marker event and resolves once the library handled it (and so every event before it), and
+ * once the server recorded every action the library sent until then.
+ */
+export async function settle(ami: FakeAmiServer, lib: AsteriskLibrary): Promise<void> {
+  const id = `settle-${++marks}`;
+  const seen = firstValueFrom(
+    lib.client.events$.pipe(filter((p) => p.event === 'UserEvent' && p.get('UserEvent') === id)),
+  );
+  ami.broadcast({ Event: 'UserEvent', Privilege: 'user,all', UserEvent: id });
+  await seen;
+  // Actions go the other way: once a Ping is answered, the server has every action sent before it.
+  if (lib.client.isReady && !lib.client.replaying) await lib.client.action({ Action: 'Ping' });
 }
 
 /** Waits until `check` is true (polling the event loop), for state that has no event. */
