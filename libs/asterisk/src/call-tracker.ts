@@ -1007,7 +1007,11 @@ export class CallTracker {
   private removeChannel(ch: Chan): void {
     this.channels.delete(ch.uid);
     if (this.uidByName.get(ch.name) === ch.uid) this.uidByName.delete(ch.name);
-    if (ch.bridge) this.bridges.get(ch.bridge)?.delete(ch.uid);
+    if (ch.bridge) {
+      const b = this.bridges.get(ch.bridge);
+      b?.delete(ch.uid);
+      if (b?.size === 0) this.bridges.delete(ch.bridge);
+    }
     this.leaveGroup(ch);
   }
 
@@ -1278,6 +1282,7 @@ export class CallTracker {
       this.collect(call, item);
       this.transition(call, ch.state === ChanState.Up ? CallState.CONNECTED : CallState.ALERTING);
     }
+    for (const [id, b] of [...this.bridges]) if (b.size === 0) this.bridges.delete(id);
     if (queueItems) {
       this.queues.clear();
       for (const item of queueItems)
