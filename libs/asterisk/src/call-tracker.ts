@@ -879,8 +879,15 @@ export class CallTracker {
     const ch = this.upsertChannel(p, '');
     const b = this.bridgeOf(p.get('BridgeUniqueid'));
     if (!ch || !b) return;
+    const id = p.get('BridgeUniqueid')!;
+    if (ch.bridge && ch.bridge !== id) {
+      // A channel is in one bridge at a time: a missed BridgeLeave must not keep it in the old one.
+      const old = this.bridges.get(ch.bridge);
+      old?.delete(ch.uid);
+      if (old?.size === 0) this.bridges.delete(ch.bridge);
+    }
     b.add(ch.uid);
-    ch.bridge = p.get('BridgeUniqueid');
+    ch.bridge = id;
     // Check every line channel of the bridge: who entered may be either side.
     for (const uid of b) {
       const member = this.channels.get(uid);
