@@ -2,8 +2,8 @@
 // recorded fixture, each consistent with the protocol's rules.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fixtureNames } from '@app/ami/testing';
 import {
   CallDirection,
@@ -14,23 +14,14 @@ import {
 import {
   compareGolden,
   formatGoldenEvent,
+  goldenDir,
   GoldenFormatError,
+  loadGoldenFile,
   parseGoldenFile,
   type GoldenActualEvent,
   type GoldenEvent,
   type GoldenFile,
 } from './golden-format';
-
-/** test/golden in the sources (the compiled spec runs from dist/test/golden). */
-function goldenDir(): string {
-  for (let d = __dirname; ; d = dirname(d)) {
-    const candidate = join(d, 'test', 'golden');
-    if (existsSync(join(d, 'package.json')) && existsSync(join(candidate, 'README.md'))) {
-      return candidate;
-    }
-    if (dirname(d) === d) throw new Error(`no test/golden with README.md above ${__dirname}`);
-  }
-}
 
 const SAMPLE = `# a sample
 @config protocol=PJSIP/
@@ -302,11 +293,18 @@ describe('the golden files', () => {
   const files = new Map<string, GoldenFile>(
     readdirSync(dir)
       .filter((f) => f.endsWith('.expected'))
-      .map((f) => [
-        f.slice(0, -'.expected'.length),
-        parseGoldenFile(readFileSync(join(dir, f), 'utf8'), f),
-      ]),
+      .map((f) => f.slice(0, -'.expected'.length))
+      .map((name): [string, GoldenFile] => [name, loadGoldenFile(name)]),
   );
+
+  it('include the README example, which parses', () => {
+    const readme = readFileSync(join(dir, 'README.md'), 'utf8');
+    const example = /## Format[\s\S]*?```\n([\s\S]*?)```/.exec(readme);
+    assert.ok(example, 'README.md has no example under "## Format"');
+    const file = parseGoldenFile(example[1]!, 'README.md example');
+    assert.deepEqual(file.lines, ['305', '306']);
+    assert.equal(file.events.length, 3);
+  });
 
   it('exist for every recorded fixture, and only for those', () => {
     assert.deepEqual([...files.keys()].sort(), fixtureNames());

@@ -2,6 +2,8 @@
 // `<fixture>.expected` file, print one event, and compare the client events a replay produced with
 // the expected ones, line by line. The expected files are written by reading the traces, never by
 // running the tracker; this file is the contract between them and the replay harness.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { CallDirection, type Call } from '@app/messaging';
 
 /** The event types a golden file may expect (PROTOCOL.md numbers). */
@@ -245,6 +247,29 @@ export function parseGoldenFile(text: string, source: string): GoldenFile {
   return file;
 }
 
+/**
+ * The folder of the golden files in the sources (`test/golden`), found from this file whether it
+ * runs as TypeScript or compiled under dist/. Throws, saying where it looked, when it is missing.
+ */
+export function goldenDir(): string {
+  for (let d = __dirname; ; d = dirname(d)) {
+    const candidate = join(d, 'test', 'golden');
+    if (existsSync(join(d, 'package.json')) && existsSync(join(candidate, 'README.md'))) {
+      return candidate;
+    }
+    if (dirname(d) === d)
+      throw new Error(`no test/golden/README.md in any folder above ${__dirname}`);
+  }
+}
+
+/** Reads and parses `test/golden/<fixture>.expected`; a missing file is an error naming it. */
+export function loadGoldenFile(fixture: string): GoldenFile {
+  const name = `${fixture}.expected`;
+  const path = join(goldenDir(), name);
+  if (!existsSync(path)) throw new Error(`no golden file ${path} for the fixture ${fixture}`);
+  return parseGoldenFile(readFileSync(path, 'utf8'), name);
+}
+
 /** The canonical text of an expected event (the form a golden file uses). */
 export function formatGoldenEvent(e: Omit<GoldenEvent, 'source'>): string {
   if (e.eventType === 11) {
@@ -264,6 +289,10 @@ function directionName(guid: string | undefined): string {
       return 'OUT';
     case CallDirection.UNKNOWN:
       return 'UNKNOWN';
+    case 'IN':
+    case 'OUT':
+    case 'UNKNOWN':
+      return guid; // already a name (a harness that decoded the GUID itself)
     default:
       return `?${String(guid)}`;
   }
