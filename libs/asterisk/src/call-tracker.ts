@@ -144,6 +144,36 @@ export class CallTracker {
   private readonly protocolLower: string;
   private readonly memberPattern: RegExp;
   private readonly infoFields: PacketInfoField[];
+  /** Event name -> handler (a Map: one hash lookup instead of a chain of string compares). */
+  private readonly handlers = new Map<string, (p: AmiPacketView, ev: string) => void>([
+    ['Newchannel', (p) => void this.upsertChannel(p, '')],
+    ['Newstate', (p) => this.onNewstate(p)],
+    ['NewCallerid', (p) => this.onNewCallerid(p)],
+    ['NewConnectedLine', (p) => this.onNewCallerid(p)],
+    ['DialBegin', (p) => this.onDialBegin(p)],
+    ['DialEnd', (p) => this.onDialEnd(p)],
+    ['BridgeCreate', (p) => void this.bridgeOf(p.get('BridgeUniqueid'))],
+    ['BridgeEnter', (p) => this.onBridgeEnter(p)],
+    ['BridgeLeave', (p) => this.onBridgeLeave(p)],
+    ['BridgeDestroy', (p) => this.onBridgeDestroy(p)],
+    ['Hangup', (p) => this.onHangup(p)],
+    ['Hold', (p) => this.onHold(p, true)],
+    ['Unhold', (p) => this.onHold(p, false)],
+    ['OriginateResponse', (p) => this.onOriginateResponse(p)],
+    ['ParkedCall', (p) => this.onParkedCall(p)],
+    ['UnParkedCall', (p) => this.onUnParkedCall(p)],
+    ['ParkedCallTimeOut', (p) => this.onParkedCallTimeOut(p)],
+    ['ParkedCallGiveUp', (p) => this.onParkedCallGiveUp(p)],
+    ['Rename', (p) => this.onRename(p)],
+    ['QueueMemberStatus', (p, ev) => this.onQueueMember(p, ev)],
+    ['QueueMemberPause', (p, ev) => this.onQueueMember(p, ev)],
+    ['QueueMemberPaused', (p, ev) => this.onQueueMember(p, ev)],
+    ['QueueMemberAdded', (p, ev) => this.onQueueMember(p, ev)],
+    ['QueueMember', (p, ev) => this.onQueueMember(p, ev)],
+    ['QueueMemberRemoved', (p) => this.onQueueMemberRemoved(p)],
+  ]);
+  /** Consultation calls by the Uniqueid of their far end (its hang-up ends them). */
+  private readonly consultsByRemote = new Map<string, TrackedCall>();
   /** Uniqueids seen in events since a resync started (they are alive even when the snapshot missed them). */
   private seenSinceResync: Set<string> | undefined;
 
@@ -299,77 +329,7 @@ export class CallTracker {
       if (d) this.seenSinceResync.add(d);
     }
     if (this.sink.anyRaw()) this.raw(p);
-    switch (ev) {
-      case 'Newchannel':
-        this.upsertChannel(p, '');
-        return;
-      case 'Newstate':
-        this.onNewstate(p);
-        return;
-      case 'NewCallerid':
-      case 'NewConnectedLine':
-        this.onNewCallerid(p);
-        return;
-      case 'DialBegin':
-        this.onDialBegin(p);
-        return;
-      case 'DialEnd':
-        this.onDialEnd(p);
-        return;
-      case 'BridgeCreate':
-        this.bridgeOf(p.get('BridgeUniqueid'));
-        return;
-      case 'BridgeEnter':
-        this.onBridgeEnter(p);
-        return;
-      case 'BridgeLeave':
-        this.onBridgeLeave(p);
-        return;
-      case 'BridgeDestroy': {
-        const id = p.get('BridgeUniqueid');
-        if (id) this.bridges.delete(id);
-        return;
-      }
-      case 'Hangup':
-        this.onHangup(p);
-        return;
-      case 'Hold':
-        this.onHold(p, true);
-        return;
-      case 'Unhold':
-        this.onHold(p, false);
-        return;
-      case 'OriginateResponse':
-        this.onOriginateResponse(p);
-        return;
-      case 'ParkedCall':
-        this.onParkedCall(p);
-        return;
-      case 'UnParkedCall':
-        this.onUnParkedCall(p);
-        return;
-      case 'ParkedCallTimeOut':
-        this.onParkedCallTimeOut(p);
-        return;
-      case 'ParkedCallGiveUp':
-        this.onParkedCallGiveUp(p);
-        return;
-      case 'Rename':
-        this.onRename(p);
-        return;
-      case 'QueueMemberStatus':
-      case 'QueueMemberPause':
-      case 'QueueMemberPaused':
-      case 'QueueMemberAdded':
-      case 'QueueMember':
-        this.onQueueMember(p, ev);
-        return;
-      case 'QueueMemberRemoved':
-        this.onQueueMemberRemoved(p);
-        return;
-      default:
-        return;
-    }
+    this.handlers.get(ev)?.(p, ev);
   }
 
   private raw(p: AmiPacketView): void {
@@ -622,6 +582,9 @@ export class CallTracker {
     if (call.parkee && this.callsByParkee.get(call.parkee) === call)
       this.callsByParkee.delete(call.parkee);
     if (call.primary?.consult === call) call.primary.consult = undefined;
+    if (call.primary && call.remote && this.consultsByRemote.get(call.remote) === call) {
+      this.consultsByRemote.delete(call.remote);
+    }
     const list = this.lineCalls.get(call.line);
     if (list) {
       const i = list.indexOf(call);
@@ -701,14 +664,7 @@ export class CallTracker {
   }
 
   private consultOfPeer(ch: Chan): TrackedCall | undefined {
-    if (!ch.bridge) return undefined;
-    const b = this.bridges.get(ch.bridge);
-    if (!b) return undefined;
-    for (const uid of b) {
-      const other = this.channels.get(uid);
-      for (const c of other?.calls ?? []) if (c.primary && c.remote === ch.uid) return c;
-    }
-    return undefined;
+    return this.consultsByRemote.get(ch.uid);
   }
 
   private onLineUp(call: TrackedCall): void {
@@ -935,6 +891,7 @@ export class CallTracker {
     const consult = this.addCall(lineChan, CallDirection.OUT, primary.line, this.numberOf(far));
     consult.primary = primary;
     consult.remote = far.uid;
+    this.consultsByRemote.set(far.uid, consult);
     primary.consult = consult;
     this.transition(consult, far.state === ChanState.Up ? CallState.CONNECTED : CallState.ALERTING);
     this.sink.notice({ kind: 'consult-started', primary, consult });
@@ -944,6 +901,11 @@ export class CallTracker {
       callId: primary.id,
       callFeaturesSet: this.featuresOf(primary),
     });
+  }
+
+  private onBridgeDestroy(p: AmiPacketView): void {
+    const id = p.get('BridgeUniqueid');
+    if (id) this.bridges.delete(id);
   }
 
   private onBridgeLeave(p: AmiPacketView): void {
@@ -995,20 +957,13 @@ export class CallTracker {
         if (held.retrieval === uid) held.retrieval = undefined;
       }
       // The far end of a consultation hung up: the consultation is over.
-      for (const c of this.consultsWithRemote(uid)) this.end(c);
+      const consult = this.consultsByRemote.get(uid);
+      if (consult) this.end(consult);
     }
     const held = this.callsByParkee.get(uid);
     if (held) this.end(held);
     this.parked.delete(uid);
     if (ch) this.removeChannel(ch);
-  }
-
-  private consultsWithRemote(uid: string): TrackedCall[] {
-    const out: TrackedCall[] = [];
-    for (const list of this.lineCalls.values()) {
-      for (const c of list) if (c.primary && c.remote === uid && !c.ended) out.push(c);
-    }
-    return out;
   }
 
   private removeChannel(ch: Chan): void {
@@ -1306,6 +1261,7 @@ export class CallTracker {
     this.groups.clear();
     this.parked.clear();
     this.pending.length = 0;
+    this.consultsByRemote.clear();
   }
 }
 
