@@ -1,2 +1,3 @@
 export * from './fixtures';
 export * from './fake-ami-server';
+export * from './fake-ami-timers';
