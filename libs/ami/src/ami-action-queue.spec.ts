@@ -76,7 +76,9 @@ describe('AmiActionQueue', () => {
     const b = queue.send({ Action: 'CoreStatus' });
 
     assert.equal(
-      queue.handle(packet({ Response: 'Success', ActionID: written[1]!.actionId!, CoreUptime: '9' })),
+      queue.handle(
+        packet({ Response: 'Success', ActionID: written[1]!.actionId!, CoreUptime: '9' }),
+      ),
       true,
     );
     assert.equal(
@@ -400,7 +402,10 @@ describe('AmiActionQueue', () => {
         throw new Error('socket gone');
       },
     });
-    await assert.rejects(failing.send({ Action: 'Ping' }), isAmiError(AmiErrorCode.ConnectionClosed));
+    await assert.rejects(
+      failing.send({ Action: 'Ping' }),
+      isAmiError(AmiErrorCode.ConnectionClosed),
+    );
     assert.equal(failing.size, 0);
 
     const { queue, written } = setup();

@@ -19,7 +19,12 @@ function setup(intervalMs = 1000, timeoutMs = 300) {
     timers,
     ping: (ms) =>
       new Promise((resolve, reject) => {
-        pings.push({ timeoutMs: ms, at: timers.now(), answer: () => resolve(undefined), fail: reject });
+        pings.push({
+          timeoutMs: ms,
+          at: timers.now(),
+          answer: () => resolve(undefined),
+          fail: reject,
+        });
       }),
     onDead: (e) => dead.push(e),
   });
@@ -98,7 +103,13 @@ describe('AmiKeepalive', () => {
     keepalive.start();
     timers.tick(1000);
     pings[0]!.fail(
-      new AmiActionError('Ping', AmiPacket.from([['Response', 'Error'], ['Message', 'x']])),
+      new AmiActionError(
+        'Ping',
+        AmiPacket.from([
+          ['Response', 'Error'],
+          ['Message', 'x'],
+        ]),
+      ),
     );
     await flush();
     timers.tick(300);
@@ -128,7 +139,13 @@ describe('AmiKeepalive', () => {
   it('refuses intervals that are not positive', () => {
     const ping = () => Promise.resolve();
     const onDead = () => undefined;
-    assert.throws(() => new AmiKeepalive({ intervalMs: 0, timeoutMs: 1, ping, onDead }), RangeError);
-    assert.throws(() => new AmiKeepalive({ intervalMs: 1, timeoutMs: -1, ping, onDead }), RangeError);
+    assert.throws(
+      () => new AmiKeepalive({ intervalMs: 0, timeoutMs: 1, ping, onDead }),
+      RangeError,
+    );
+    assert.throws(
+      () => new AmiKeepalive({ intervalMs: 1, timeoutMs: -1, ping, onDead }),
+      RangeError,
+    );
   });
 });

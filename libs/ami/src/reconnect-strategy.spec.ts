@@ -24,7 +24,12 @@ describe('exponentialBackoff', () => {
 
   it('keeps the jitter within +-jitter of the base delay, never above the cap', () => {
     const lo = exponentialBackoff({ minMs: 1000, maxMs: 5000, jitter: 0.2, random: () => 0 });
-    const hi = exponentialBackoff({ minMs: 1000, maxMs: 5000, jitter: 0.2, random: () => 0.999999 });
+    const hi = exponentialBackoff({
+      minMs: 1000,
+      maxMs: 5000,
+      jitter: 0.2,
+      random: () => 0.999999,
+    });
     assert.equal(lo.delay(1), 800);
     assert.equal(hi.delay(1), 1200);
     assert.equal(lo.delay(2), 1600);
@@ -37,7 +42,10 @@ describe('exponentialBackoff', () => {
       const base = Math.min(5000, 1000 * 2 ** (attempt - 1));
       for (let k = 0; k < 50; k++) {
         const d = s.delay(attempt)!;
-        assert.ok(d >= Math.floor(base * 0.8) && d <= Math.min(5000, Math.ceil(base * 1.2)), `${attempt}: ${d}`);
+        assert.ok(
+          d >= Math.floor(base * 0.8) && d <= Math.min(5000, Math.ceil(base * 1.2)),
+          `${attempt}: ${d}`,
+        );
       }
     }
   });
@@ -47,9 +55,10 @@ describe('exponentialBackoff', () => {
     const b = exponentialBackoff({ random: sequence(0.1, 0.7, 0.3) });
     const seq = (s: typeof a) => [1, 2, 3, 4, 5, 6].map((n) => s.delay(n));
     assert.deepEqual(seq(a), seq(b));
-    assert.deepEqual(seq(exponentialBackoff({ random: sequence(0.1, 0.7, 0.3) })), [
-      420, 1080, 1840, 3360, 8640, 9200,
-    ]);
+    assert.deepEqual(
+      seq(exponentialBackoff({ random: sequence(0.1, 0.7, 0.3) })),
+      [420, 1080, 1840, 3360, 8640, 9200],
+    );
   });
 
   it('treats attempts below 1 as the first, and never gives up', () => {
