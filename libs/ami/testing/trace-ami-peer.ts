@@ -129,12 +129,26 @@ export class TraceAmiPeer {
     const inbox: AmiPacket[] = [];
     let wake: (() => void) | undefined;
     const idMap = new Map<string, string>();
+    let cursor = 0;
+    /** The Action name of the next recorded tx step, or undefined when none is left. */
+    const expected = (): string | undefined => {
+      for (let i = cursor; i < steps.length; i++) {
+        const a = steps[i]!.action;
+        if (steps[i]!.rec.dir === 'tx') return (a?.get('Action') ?? '').toLowerCase();
+      }
+      return undefined;
+    };
     const decoder = new AmiDecoder(
       {
         onPacket: (p) => {
           this.actions.push({ conn: connNo, action: p });
-          inbox.push(p);
-          wake?.();
+          if ((p.get('Action') ?? '').toLowerCase() === expected() && inbox.length === 0) {
+            inbox.push(p);
+            wake?.();
+          } else {
+            // Not in the recording (Filter, Ping ...): a plain answer, at once.
+            socket.write(plainSuccess(p));
+          }
         },
         onError: () => socket.destroy(),
       },
@@ -142,36 +156,25 @@ export class TraceAmiPeer {
     );
     socket.on('data', (chunk: Buffer) => decoder.push(chunk));
     const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-    const nextAction = async (): Promise<AmiPacket | undefined> => {
-      while (inbox.length === 0) {
-        const got = await Promise.race([
-          new Promise<boolean>((resolve) => (wake = () => resolve(true))),
-          closed.then(() => false),
-        ]);
-        wake = undefined;
-        if (!got) return undefined;
-      }
-      return inbox.shift();
-    };
     let resumedSeen = 0;
-    for (const step of steps) {
+    for (; cursor < steps.length; cursor++) {
       if (socket.destroyed) return;
+      const step = steps[cursor]!;
       const { rec } = step;
       if (rec.dir === 'rx') {
         socket.write(rewriteIds(Buffer.from(rec.b64, 'base64'), idMap));
       } else if (rec.dir === 'tx') {
-        const want = (step.action?.get('Action') ?? '').toLowerCase();
-        for (;;) {
-          const got = await nextAction();
+        while (inbox.length === 0) {
+          const got = await Promise.race([
+            new Promise<boolean>((resolve) => (wake = () => resolve(true))),
+            closed.then(() => false),
+          ]);
+          wake = undefined;
           if (!got) return;
-          if ((got.get('Action') ?? '').toLowerCase() === want) {
-            const recorded = step.action?.actionId;
-            if (recorded !== undefined && got.actionId !== undefined)
-              idMap.set(recorded, got.actionId);
-            break;
-          }
-          socket.write(plainSuccess(got));
         }
+        const got = inbox.shift()!;
+        const recorded = step.action?.actionId;
+        if (recorded !== undefined && got.actionId !== undefined) idMap.set(recorded, got.actionId);
       } else if (/^EOF\b/.test(rec.note ?? '')) {
         socket.end();
       } else if (this.options.pauseAt?.test(rec.note ?? '')) {
@@ -180,12 +183,6 @@ export class TraceAmiPeer {
           await new Promise<void>((resolve) => this.resumeWaiters.push(resolve));
         }
       }
-    }
-    // The trace is over but the socket is open: answer whatever else comes plainly.
-    for (;;) {
-      const got = await nextAction();
-      if (!got) return;
-      socket.write(plainSuccess(got));
     }
   }
 }
