@@ -204,7 +204,7 @@ export class AmiActionQueue {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
     const timeoutMs = positive(opts.timeoutMs) ?? this.defaultTimeoutMs;
-    const async = kind === 'originate' && isTrue(fields['Async']);
+    const async = kind === 'originate' && isAmiTrue(fields['Async']);
     const ring = Number(fields['Timeout']);
     const originateTimeoutMs =
       positive(opts.originateTimeoutMs) ??
@@ -361,7 +361,8 @@ function isListComplete(packet: AmiPacket): boolean {
   return list === '' && (packet.event ?? '').endsWith('Complete');
 }
 
-function isTrue(v: unknown): boolean {
+/** An AMI boolean header value as Asterisk reads it (ast_true): true, yes, 1, on, y, t. */
+export function isAmiTrue(v: unknown): boolean {
   if (v === true) return true;
   if (typeof v === 'number') return v !== 0;
   if (typeof v !== 'string') return false;
