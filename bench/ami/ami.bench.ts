@@ -9,7 +9,8 @@
  * generator: a differing event is "mangled", a missing one "lost". Rounds alternate the readers
  * (each once per round, order rotated); figures are the median over rounds.
  *
- * Options: --events N (default 200000), --rounds N (default 3), --seed N.
+ * Options: --events N (default 200000), --rounds N (default 3), --seed N, --readers a,b (a subset of
+ * the peers, for a quick look; ours and raw always run).
  * The last line: RESULT ours=<events/s> fastest_peer=<name>:<events/s> ratio_peer=<x> ratio_raw=<y> lost=<n> mangled=<n>
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -21,6 +22,8 @@ interface Options {
   events: number;
   rounds: number;
   seed: number;
+  /** Only these readers (ours and raw are always measured: the RESULT needs them). */
+  readers?: string[];
 }
 
 function parseOptions(argv: readonly string[]): Options {
@@ -28,12 +31,23 @@ function parseOptions(argv: readonly string[]): Options {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const v = Number(argv[i + 1]);
-    if ((a === '--events' || a === '--rounds' || a === '--seed') && Number.isInteger(v) && v > 0) {
-      opts[a.slice(2) as keyof Options] = v;
+    if (a === '--readers' && argv[i + 1] !== undefined) {
+      opts.readers = argv[i + 1]!.split(',');
+      for (const r of opts.readers)
+        if (!(r in READERS)) throw new Error(`ami.bench: unknown reader ${r}`);
+      i += 1;
+    } else if (
+      (a === '--events' || a === '--rounds' || a === '--seed') &&
+      Number.isInteger(v) &&
+      v > 0
+    ) {
+      if (a === '--events') opts.events = v;
+      else if (a === '--rounds') opts.rounds = v;
+      else opts.seed = v;
       i += 1;
     } else {
       throw new Error(
-        `ami.bench: unknown or bad option ${a} (use --events N, --rounds N, --seed N)`,
+        `ami.bench: unknown or bad option ${a} (use --events N, --rounds N, --seed N, --readers a,b)`,
       );
     }
   }
@@ -73,7 +87,9 @@ async function main(): Promise<void> {
       `corpus: ${fmt(opts.events)} events, ${(bytes / 2 ** 20).toFixed(1)} MiB, ` +
         `served on 127.0.0.1:${port}; ${opts.rounds} rounds, node ${process.version}`,
     );
-    const names = Object.keys(READERS);
+    const names = Object.keys(READERS).filter(
+      (n) => n === 'ours' || n === 'raw' || !opts.readers || opts.readers.includes(n),
+    );
     const runs = new Map<string, ReaderResult[]>(names.map((n) => [n, []]));
     for (let round = 0; round < opts.rounds; round++) {
       const order = names.map((_, i) => names[(i + round) % names.length]!);
@@ -123,9 +139,10 @@ async function main(): Promise<void> {
     console.log(
       '(median over rounds; peak RSS includes the expected corpus, which base RSS shows alone)',
     );
-    let fastest: string = PEERS[0];
-    for (const p of PEERS) if (summary.get(p)!.rate > summary.get(fastest)!.rate) fastest = p;
-    const peer = summary.get(fastest)!;
+    const peers = PEERS.filter((p) => summary.has(p));
+    let fastest = peers[0] ?? 'none';
+    for (const p of peers) if (summary.get(p)!.rate > summary.get(fastest)!.rate) fastest = p;
+    const peer = summary.get(fastest) ?? { rate: NaN };
     const rawRate = summary.get('raw')!.rate;
     console.log(
       `RESULT ours=${Math.round(ours.rate)} fastest_peer=${fastest}:${Math.round(peer.rate)} ` +
