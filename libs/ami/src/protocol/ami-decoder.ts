@@ -320,7 +320,7 @@ export class AmiDecoder {
           let ke = colon;
           while (ke > pos && text.charCodeAt(ke - 1) === SPACE) ke -= 1;
           let vs = colon + 1;
-          let v = 0;
+          let v: number;
           while (vs < le && ((v = text.charCodeAt(vs)) === SPACE || v === TAB)) vs += 1;
           if (high < le) {
             keys.push(high < ke ? utf8(buf, start + pos, start + ke) : text.slice(pos, ke));
