@@ -475,6 +475,16 @@ describe('AmiDecoder banner', () => {
     assert.match(out.errors[0]!.message, /no AMI banner/);
   });
 
+  it('keeps the banner under a smaller maxPacketBytes too', () => {
+    const { decoder, out } = collect({ maxPacketBytes: 40 });
+    decoder.push(bytes('Asterisk Call Manager/9.0.0 '));
+    assert.ok(decoder.bufferedBytes < 40);
+    decoder.push(bytes('with a long tail\r\n'));
+    assert.equal(out.errors.length, 1);
+    assert.match(out.errors[0]!.message, /no AMI banner in the first 40 bytes/);
+    assert.equal(decoder.bufferedBytes, 0);
+  });
+
   it('does not wait for a banner when told so (replay)', () => {
     const out = decode([bytes('Event: A\r\n\r\n')], { expectBanner: false });
     assert.deepEqual(out.banners, []);

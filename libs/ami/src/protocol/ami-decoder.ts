@@ -21,7 +21,7 @@ export interface AmiDecoderOptions {
 }
 
 export const DEFAULT_MAX_PACKET_BYTES = 1024 * 1024;
-/** The banner line, its line end included, is at most this long. */
+/** The banner line, its line end included, is at most this long (and at most maxPacketBytes). */
 export const MAX_BANNER_BYTES = 1024;
 const LF = 0x0a;
 const CR = 0x0d;
@@ -38,7 +38,8 @@ const TOKEN_KEY = /^[A-Za-z0-9_-]+$/;
  * mid-CRLF, mid-UTF-8 character), many packets per chunk; it calls onPacket per packet in order.
  * The result never depends on where the input was split.
  *
- * - The stream starts with the banner line (`expectBanner`, default true), at most 1 KiB.
+ * - The stream starts with the banner line (`expectBanner`, default true), at most 1 KiB (and at
+ *   most maxPacketBytes).
  * - A packet is `Key: value` lines ending with an empty line; CRLF and bare LF line ends are both
  *   accepted, empty lines between packets ignored. Keys keep their case (lookups ignore it),
  *   repeated keys are kept in order.
@@ -78,7 +79,7 @@ export class AmiDecoder {
     this.expectBanner = options.expectBanner ?? true;
   }
 
-  /** Bytes held while waiting for the rest of a packet (always below maxPacketBytes). */
+  /** Bytes held while waiting for the rest of a packet or banner (always below maxPacketBytes). */
   get bufferedBytes(): number {
     return this.pendingLength;
   }
@@ -141,17 +142,18 @@ export class AmiDecoder {
   private banner(chunk: Buffer): Buffer | undefined {
     const nl = chunk.indexOf(LF);
     const held = this.pendingLength;
+    const limit = Math.min(MAX_BANNER_BYTES, this.max);
     if (nl === -1) {
-      if (held + chunk.length >= MAX_BANNER_BYTES) {
-        this.fail(`no AMI banner in the first ${MAX_BANNER_BYTES} bytes`);
+      if (held + chunk.length >= limit) {
+        this.fail(`no AMI banner in the first ${limit} bytes`);
         return undefined;
       }
       this.pending.push(chunk);
       this.pendingLength += chunk.length;
       return undefined;
     }
-    if (held + nl + 1 > MAX_BANNER_BYTES) {
-      this.fail(`no AMI banner in the first ${MAX_BANNER_BYTES} bytes`);
+    if (held + nl + 1 > limit) {
+      this.fail(`no AMI banner in the first ${limit} bytes`);
       return undefined;
     }
     const head = held > 0 ? Buffer.concat([...this.pending, chunk.subarray(0, nl + 1)]) : chunk;
