@@ -1,12 +1,15 @@
 /**
  * One measured run of one reader, in its own process (a clean heap, its own peak RSS):
  * argv <reader> <port> <events> <seed>. Builds the expected events from the same generator as the
- * server, connects, feeds every event to the shared checker, and tells the parent the result.
+ * server; warms the reader up on a short stream (the first WARMUP_EVENTS events: the JIT compiles
+ * the hot code of every reader alike, so short runs are not charged for it); then connects again,
+ * feeds every event to the shared checker, and tells the parent the result.
  */
 import { performance } from 'node:perf_hooks';
 import { EventChecker } from './ami-bench-check';
 import { generateCorpus } from './ami-bench-corpus';
-import { READERS } from './ami-bench-readers';
+import { READERS, type Reader } from './ami-bench-readers';
+import { WARMUP_EVENTS, WARMUP_USER } from './ami-bench-server';
 
 export interface ReaderResult {
   reader: string;
@@ -14,6 +17,8 @@ export interface ReaderResult {
   lost: number;
   mangled: number;
   ms: number;
+  /** CPU time (user + system) of the reader's process during the run. */
+  cpuMs: number;
   /** Resident set size once the expected corpus is built, before connecting (MiB). */
   baseRssMiB: number;
   /** Peak resident set size of the process (MiB). */
@@ -24,7 +29,37 @@ export interface ReaderResult {
 /** Longest pause without a new event before the run is called stalled. */
 const STALL_MS = 15_000;
 
-function main(): void {
+/** One pass over a connection; resolves when the stream is over. */
+function pass(
+  reader: Reader,
+  port: number,
+  user: string,
+  checker: EventChecker,
+): Promise<{ ms: number; cpuMs: number; error?: string }> {
+  return new Promise((resolve) => {
+    let finished = false;
+    let lastSeen = 0;
+    const watchdog = setInterval(() => {
+      if (checker.received === lastSeen) done('stalled: no event for 15 s');
+      lastSeen = checker.received;
+    }, STALL_MS);
+    const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
+    const done = (error?: string): void => {
+      if (finished) return;
+      finished = true;
+      const ms = performance.now() - t0;
+      const cpu = process.cpuUsage(cpu0);
+      const cpuMs = (cpu.user + cpu.system) / 1000;
+      clearInterval(watchdog);
+      checker.finish();
+      resolve(error !== undefined ? { ms, cpuMs, error } : { ms, cpuMs });
+    };
+    reader({ port, user, checker, done });
+  });
+}
+
+async function main(): Promise<void> {
   const [name, portArg, countArg, seedArg] = process.argv.slice(2);
   const reader = name !== undefined ? READERS[name] : undefined;
   if (!reader || typeof process.send !== 'function') {
@@ -32,37 +67,30 @@ function main(): void {
       `ami-bench-reader: unknown reader ${String(name)} (or not run by ami.bench over IPC)`,
     );
   }
+  const port = Number(portArg);
   const expected = generateCorpus(Number(countArg), Number(seedArg)).events;
+  await pass(reader, port, WARMUP_USER, new EventChecker(expected.slice(0, WARMUP_EVENTS)));
   const checker = new EventChecker(expected);
-  const gc = (globalThis as { gc?: () => void }).gc;
-  gc?.();
+  (globalThis as { gc?: () => void }).gc?.();
   const baseRssMiB = process.memoryUsage.rss() / 2 ** 20;
-  let finished = false;
-  let lastSeen = 0;
-  const watchdog = setInterval(() => {
-    if (checker.received === lastSeen) done('stalled: no event for 15 s');
-    lastSeen = checker.received;
-  }, STALL_MS);
-  const t0 = performance.now();
-  const done = (error?: string): void => {
-    if (finished) return;
-    finished = true;
-    const ms = performance.now() - t0;
-    clearInterval(watchdog);
-    checker.finish();
-    const result: ReaderResult = {
-      reader: name!,
-      ok: checker.ok,
-      lost: checker.lost,
-      mangled: checker.mangled,
-      ms,
-      baseRssMiB,
-      peakRssMiB: process.resourceUsage().maxRSS / 1024,
-      ...(error !== undefined ? { error } : {}),
-    };
-    process.send!(result, () => process.exit(0));
+  const { ms, cpuMs, error } = await pass(reader, port, 'bench', checker);
+  const result: ReaderResult = {
+    reader: name!,
+    ok: checker.ok,
+    lost: checker.lost,
+    mangled: checker.mangled,
+    ms,
+    cpuMs,
+    baseRssMiB,
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    ...(error !== undefined ? { error } : {}),
   };
-  reader({ port: Number(portArg), checker, done });
+  process.send(result, () => process.exit(0));
 }
 
-if (require.main === module) main();
+if (require.main === module) {
+  main().catch((e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  });
+}

@@ -6,6 +6,8 @@ import type { EventChecker } from './ami-bench-check';
 /** What a reader needs: where the server is, and the checker its consumer feeds. */
 export interface ReaderContext {
   port: number;
+  /** The login name: `warmup` makes the server send a short prefix of the corpus only. */
+  user: string;
   checker: EventChecker;
   /** Called once when the stream is over (all events seen, or the connection closed). */
   done(error?: string): void;
@@ -13,19 +15,18 @@ export interface ReaderContext {
 
 export type Reader = (ctx: ReaderContext) => void;
 
-const USER = 'bench';
 const SECRET = 'bench';
 const HOST = '127.0.0.1';
 
 const load = createRequire(__filename);
 
 /** Ours: the push decoder over a plain socket. */
-const ours: Reader = ({ port, checker, done }) => {
+const ours: Reader = ({ port, user, checker, done }) => {
   const socket = connect(port, HOST);
   const decoder = new AmiDecoder({
     onBanner: () => {
       socket.write(
-        encodeAction({ Action: 'Login', ActionID: 'login-1', Username: USER, Secret: SECRET }),
+        encodeAction({ Action: 'Login', ActionID: 'login-1', Username: user, Secret: SECRET }),
       );
     },
     onPacket: (p) => {
@@ -41,7 +42,7 @@ const ours: Reader = ({ port, checker, done }) => {
 };
 
 /** The baseline: counts packet ends (empty lines) on the raw bytes, decodes nothing. */
-const raw: Reader = ({ port, checker, done }) => {
+const raw: Reader = ({ port, user, checker, done }) => {
   const socket = connect(port, HOST);
   let bannerSeen = false;
   let ends = 0;
@@ -50,7 +51,7 @@ const raw: Reader = ({ port, checker, done }) => {
     if (!bannerSeen) {
       bannerSeen = true;
       socket.write(
-        'Action: Login\r\nActionID: login-1\r\nUsername: bench\r\nSecret: bench\r\n\r\n',
+        `Action: Login\r\nActionID: login-1\r\nUsername: ${user}\r\nSecret: ${SECRET}\r\n\r\n`,
       );
     }
     // A terminator cut between two reads: look at the last 3 bytes before and the first 3 after.
@@ -81,9 +82,9 @@ interface Emitter {
   on(event: string, fn: (...args: unknown[]) => void): unknown;
 }
 
-const asteriskIo: Reader = ({ port, checker, done }) => {
+const asteriskIo: Reader = ({ port, user, checker, done }) => {
   const aio = load('asterisk.io') as { ami(h: string, p: number, u: string, s: string): Emitter };
-  const ami = aio.ami(HOST, port, USER, SECRET);
+  const ami = aio.ami(HOST, port, user, SECRET);
   ami.on('eventAny', (e) => {
     checker.checkObject(e as Record<string, unknown>);
     if (checker.done) done();
@@ -92,12 +93,12 @@ const asteriskIo: Reader = ({ port, checker, done }) => {
   ami.on('error', () => done());
 };
 
-const yana: Reader = ({ port, checker, done }) => {
+const yana: Reader = ({ port, user, checker, done }) => {
   const Ami = load('yana') as new (o: Record<string, unknown>) => Emitter & { connect(): void };
   const ami = new Ami({
     host: HOST,
     port,
-    login: USER,
+    login: user,
     password: SECRET,
     events: 'on',
     reconnect: false,
@@ -110,7 +111,7 @@ const yana: Reader = ({ port, checker, done }) => {
   ami.connect();
 };
 
-const asteriskManager: Reader = ({ port, checker, done }) => {
+const asteriskManager: Reader = ({ port, user, checker, done }) => {
   const Manager = load('asterisk-manager') as (
     port: number,
     host: string,
@@ -118,7 +119,7 @@ const asteriskManager: Reader = ({ port, checker, done }) => {
     secret: string,
     events: boolean,
   ) => Emitter;
-  const ami = Manager(port, HOST, USER, SECRET, true);
+  const ami = Manager(port, HOST, user, SECRET, true);
   ami.on('managerevent', (e) => {
     checker.checkObject(e as Record<string, unknown>);
     if (checker.done) done();
@@ -127,7 +128,7 @@ const asteriskManager: Reader = ({ port, checker, done }) => {
   ami.on('close', () => setImmediate(() => done()));
 };
 
-const asteriskAmiClient: Reader = ({ port, checker, done }) => {
+const asteriskAmiClient: Reader = ({ port, user, checker, done }) => {
   const AmiClient = load('asterisk-ami-client') as new (o: Record<string, unknown>) => Emitter & {
     connect(u: string, s: string, o: Record<string, unknown>): Promise<unknown>;
   };
@@ -138,7 +139,7 @@ const asteriskAmiClient: Reader = ({ port, checker, done }) => {
   });
   client.on('disconnect', () => done());
   client
-    .connect(USER, SECRET, { host: HOST, port })
+    .connect(user, SECRET, { host: HOST, port })
     .catch((e: unknown) => done(`connect: ${String(e)}`));
 };
 

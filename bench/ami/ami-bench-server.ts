@@ -4,7 +4,8 @@
  * the Login action and answers it with the ActionID it was given; the answer shares its write with
  * the first events (as Asterisk's FullyBooted does), then the corpus follows in chunks of realistic
  * sizes cut at arbitrary bytes (mid-line, mid-CRLF, mid-UTF-8 character), the same cuts for every
- * reader; then the server closes the connection.
+ * reader; then the server closes the connection. A login as `warmup` gets only the first
+ * WARMUP_EVENTS events (each reader's process warms up on them before the measured run).
  *
  * argv: <events> <seed>. Tells the parent {port, bytes, events} over IPC.
  */
@@ -12,6 +13,9 @@ import { createServer, type Socket } from 'node:net';
 import { corpusBytes, generateCorpus, prng } from './ami-bench-corpus';
 
 export const BANNER = 'Asterisk Call Manager/9.0.0\r\n';
+/** Events sent to a `warmup` login. */
+export const WARMUP_EVENTS = 20_000;
+export const WARMUP_USER = 'warmup';
 
 /** Chunk sizes: log-uniform 256 B .. 16 KiB, like Asterisk's writes coalesced by a busy kernel. */
 export function chunkSizes(total: number, seed: number): number[] {
@@ -36,7 +40,12 @@ function header(text: string, key: string): string | undefined {
   return undefined;
 }
 
-function serve(socket: Socket, bytes: Buffer, sizes: readonly number[]): void {
+interface Stream {
+  bytes: Buffer;
+  sizes: readonly number[];
+}
+
+function serve(socket: Socket, full: Stream, warmup: Stream): void {
   socket.setNoDelay(true);
   socket.on('error', () => socket.destroy());
   socket.write(BANNER);
@@ -53,6 +62,7 @@ function serve(socket: Socket, bytes: Buffer, sizes: readonly number[]): void {
       if ((header(action, 'action') ?? '').toLowerCase() !== 'login') continue;
       streaming = true;
       const id = header(action, 'actionid');
+      const { bytes, sizes } = header(action, 'username') === WARMUP_USER ? warmup : full;
       const answer =
         'Response: Success\r\n' +
         (id !== undefined ? `ActionID: ${id}\r\n` : '') +
@@ -91,9 +101,12 @@ function main(): void {
   if (!(count > 0) || !Number.isInteger(seed) || typeof process.send !== 'function') {
     throw new Error('ami-bench-server: run by ami.bench with <events> <seed> over IPC');
   }
-  const bytes = corpusBytes(generateCorpus(count, seed));
-  const sizes = chunkSizes(bytes.length, seed);
-  const server = createServer((socket) => serve(socket, bytes, sizes));
+  const corpus = generateCorpus(count, seed);
+  const bytes = corpusBytes(corpus);
+  const full = { bytes, sizes: chunkSizes(bytes.length, seed) };
+  const head = corpusBytes({ events: corpus.events.slice(0, Math.min(count, WARMUP_EVENTS)) });
+  const warmup = { bytes: head, sizes: chunkSizes(head.length, seed) };
+  const server = createServer((socket) => serve(socket, full, warmup));
   server.listen(0, '127.0.0.1', () => {
     const address = server.address();
     const port = typeof address === 'object' && address !== null ? address.port : 0;
