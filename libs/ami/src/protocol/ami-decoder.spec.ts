@@ -248,6 +248,23 @@ describe('AmiDecoder line ends and headers', () => {
     assert.deepEqual(p!.toObject()['Output'], ['line 1', '', 'line 3']);
   });
 
+  it('reads long header names right, also names alike but for one character', () => {
+    // Same length and same characters where the cache of long names looks: only a full compare
+    // tells them apart.
+    const text =
+      'Event: X\r\nDestChannelStateDesc: a\r\nDestChannelStateDesk: b\r\n\r\n' +
+      'Event: Y\r\nDestChannelStateDesk: c\r\nDestChannelStateDesc: d\r\nConnectedLineName: e\r\n\r\n';
+    const [x, y] = packetsOf([bytes(text)]);
+    assert.deepEqual(x!.keys, ['Event', 'DestChannelStateDesc', 'DestChannelStateDesk']);
+    assert.deepEqual(y!.keys, [
+      'Event',
+      'DestChannelStateDesk',
+      'DestChannelStateDesc',
+      'ConnectedLineName',
+    ]);
+    assert.equal(y!.get('destchannelstatedesc'), 'd');
+  });
+
   it('keeps lines without a colon apart from the headers', () => {
     const [p] = packetsOf([bytes('Response: Success\r\nsome text\r\n:no key\r\n\r\n')]);
     assert.deepEqual(p!.keys, ['Response']);

@@ -329,7 +329,7 @@ export class AmiDecoder {
             values.push(utf8(buf, start + vs, start + le));
             high = nextHigh(text, le);
           } else {
-            keys.push(text.slice(pos, ke));
+            keys.push(ke - pos < SLICE_MIN ? text.slice(pos, ke) : longKey(text, pos, ke));
             values.push(text.slice(vs, le));
             if (pos === packetStart && (c === 0x52 || c === 0x72) && values[0] === 'Follows') {
               if (keys[0]!.toLowerCase() === 'response') return start + packetStart;
@@ -414,6 +414,48 @@ export class AmiDecoder {
 }
 
 const HIGH = /[\x80-\xff]/g;
+
+/**
+ * Substrings this long or longer are views into the text they were cut from (V8's sliced
+ * strings): comparing one costs several times more than comparing a flat string, and keeps the
+ * whole chunk's text alive. Long header names (`ConnectedLineName`, `DestChannelStateDesc` ...)
+ * come from a cache of flat, engine-internalized strings instead.
+ */
+const SLICE_MIN = 13;
+const LONG_KEYS_SIZE = 1024;
+const longKeys: (string | undefined)[] = new Array<string | undefined>(LONG_KEYS_SIZE).fill(
+  undefined,
+);
+
+/** The header name text[s..e) (ASCII, at least SLICE_MIN long) from the cache of flat names. */
+function longKey(text: string, s: number, e: number): string {
+  const len = e - s;
+  const slot =
+    (Math.imul(len, 0x9e3779b1) ^
+      Math.imul(text.charCodeAt(s + 4), 0x85ebca6b) ^
+      Math.imul(text.charCodeAt(e - 1), 0xc2b2ae35) ^
+      Math.imul(text.charCodeAt(e - 6), 0x27d4eb2f)) >>>
+    22;
+  const cached = longKeys[slot];
+  if (cached !== undefined && cached.length === len) {
+    let i = len - 1;
+    while (i >= 0 && cached.charCodeAt(i) === text.charCodeAt(s + i)) i -= 1;
+    if (i < 0) return cached;
+  }
+  const key = internalize(text.slice(s, e));
+  longKeys[slot] = key;
+  return key;
+}
+
+/**
+ * A flat copy of s that shares nothing with the text it was cut from (a property name is
+ * internalized by the engine, like the string literals header names are compared with).
+ */
+function internalize(s: string): string {
+  const holder: Record<string, true> = { [s]: true };
+  for (const k in holder) return k;
+  return s;
+}
 
 /** Index of the first character over 0x7f in text at or after from, or text.length. */
 function nextHigh(text: string, from: number): number {
