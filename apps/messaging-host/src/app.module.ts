@@ -4,6 +4,7 @@ import { MessagingModule } from '@app/messaging';
 import { AsteriskModule, type AsteriskLibraryOptions } from '@app/asterisk';
 import { AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/app-config.module';
+import { GatewayModule } from './gateway/gateway.module';
 import { HealthModule } from './health/health.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 
@@ -54,6 +55,7 @@ export class AppModule {
         MessagingModule.forRoot({ defaultLibrary: config.messaging.defaultLibrary }),
         AsteriskModule.forRoot(asteriskOptions(config)),
         HealthModule,
+        GatewayModule,
       ],
     };
   }
