@@ -126,14 +126,24 @@ export class ClientGateway
     };
   }
 
-  beforeApplicationShutdown(): void {
+  /**
+   * Stops taking clients: every bound client gets event 14 (without ignoreTryReconnection, so
+   * that its panel reconnects, to another node behind the balancer) and its socket is closed.
+   */
+  drain(reason = 'the server is shutting down'): void {
+    if (this.stopping) return;
     this.stopping = true;
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
-    const bye = events.disconnected('the server is shutting down', false);
+    const bye = events.disconnected(reason, false);
+    this.logger.log(`closing ${this.sockets.size} client connection(s): ${reason}`);
     for (const s of this.sockets) {
       if (s.session.line !== undefined) s.session.deliver(bye);
-      s.shutdown('server shutting down');
+      s.shutdown(reason);
     }
+  }
+
+  beforeApplicationShutdown(): void {
+    this.drain();
   }
 
   async onApplicationShutdown(): Promise<void> {
