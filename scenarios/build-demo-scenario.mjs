@@ -11,7 +11,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const fixtures = resolve(process.argv[2] ?? join(here, '..', '..', 'shared', 'fixtures', 'asterisk'));
+const fixtures = resolve(
+  process.argv[2] ?? join(here, '..', '..', 'shared', 'fixtures', 'asterisk'),
+);
 const parts = [
   ['c_inbound_answered', '79161234567 calls 305: rings, answered, talk, the caller hangs up'],
   ['d_inbound_missed', '79031112233 calls 305 and gives up: a missed call'],

@@ -12,10 +12,14 @@ if (!existsSync(main)) {
   console.error(`${main} is missing: the build failed (npm run build)`);
   process.exit(1);
 }
-const child = spawn(process.execPath, [main, '--config', 'config/demo.json', ...process.argv.slice(2)], {
-  cwd: root,
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
+const child = spawn(
+  process.execPath,
+  [main, '--config', 'config/demo.json', ...process.argv.slice(2)],
+  {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  },
+);
 let announced = false;
 let buffer = '';
 child.stdout.on('data', (chunk) => {

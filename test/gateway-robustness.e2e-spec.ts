@@ -4,7 +4,10 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import 'reflect-metadata';
 import { startRealApp, type RealApp } from '../apps/messaging-host/src/gateway/testing/real-app';
-import { WsCtiClient, type ReceivedEvent } from '../apps/messaging-host/src/gateway/testing/cti-test-client';
+import {
+  WsCtiClient,
+  type ReceivedEvent,
+} from '../apps/messaging-host/src/gateway/testing/cti-test-client';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -29,7 +32,8 @@ function badFrame(i: number, maxCommandLength: number): { data: string | Buffer;
     () => `{"command":"HoldCall","commandExecutorId":"no-such-call-${i}"}`,
     () => '{"command":"LoadLibrary","parameters":{"AssemblyName":"Vendor.Unknown, Vendor"}}',
     () => '['.repeat(1500) + ']'.repeat(1500),
-    () => '{"command":"TransferCall","commandExecutorId":"x","parameters":{"consultationCall":"{bad"}}',
+    () =>
+      '{"command":"TransferCall","commandExecutorId":"x","parameters":{"consultationCall":"{bad"}}',
     () => '{"command":"\u0000\uffff\u202e"}',
     () => '{"command":"DropCall","commandExecutor":"{\\"state\\":3}"}',
     () => '{"command":"SetWrapUpUserState","parameters":{"isWrapUpActive":"maybe"}}',
@@ -80,7 +84,9 @@ describe('gateway e2e: malformed input does not disturb other clients', () => {
     const want = [5, 7, 6, 11, 5, 6, 11];
     while (seq.length < want.length) {
       const e: ReceivedEvent = await victim.events.next(
-        (x) => [5, 6, 7, 8, 9].includes(x.eventType) || (x.eventType === 11 && !(x.parsed as { callId?: string }).callId),
+        (x) =>
+          [5, 6, 7, 8, 9].includes(x.eventType) ||
+          (x.eventType === 11 && !(x.parsed as { callId?: string }).callId),
       );
       seq.push(e.eventType);
     }
@@ -92,8 +98,20 @@ describe('gateway e2e: malformed input does not disturb other clients', () => {
     }
     const errors = attacker.events.all.filter((e) => e.eventType === 3);
     assert.equal(errors.length, BAD_FRAMES);
-    const codes = new Set(errors.map((e) => (e.parsed as { internalErrorCode: string }).internalErrorCode));
-    for (const code of ['BAD_JSON', 'MISSING_FIELD', 'UNKNOWN_COMMAND', 'COMMAND_TOO_LONG', 'BINARY_FRAME', 'NOT_CONNECTED', 'UNKNOWN_LIBRARY', 'BAD_PARAMETER', 'NOT_IMPLEMENTED']) {
+    const codes = new Set(
+      errors.map((e) => (e.parsed as { internalErrorCode: string }).internalErrorCode),
+    );
+    for (const code of [
+      'BAD_JSON',
+      'MISSING_FIELD',
+      'UNKNOWN_COMMAND',
+      'COMMAND_TOO_LONG',
+      'BINARY_FRAME',
+      'NOT_CONNECTED',
+      'UNKNOWN_LIBRARY',
+      'BAD_PARAMETER',
+      'NOT_IMPLEMENTED',
+    ]) {
       assert.ok(codes.has(code), `no ${code} among ${[...codes].join(', ')}`);
     }
     assert.equal(attacker.events.closed, undefined, 'the attacker socket was closed');

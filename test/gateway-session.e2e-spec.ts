@@ -12,12 +12,22 @@ import {
   type CtiClient,
   type ReceivedEvent,
 } from '../apps/messaging-host/src/gateway/testing/cti-test-client';
-import { connectSignalR, type SignalRMajor } from '../apps/messaging-host/src/gateway/testing/signalr-clients';
+import {
+  connectSignalR,
+  type SignalRMajor,
+} from '../apps/messaging-host/src/gateway/testing/signalr-clients';
 import { CALL_KEYS } from '../apps/messaging-host/src/gateway/protocol/client-protocol';
 
 const LINE = '305';
 const USER = '410006e1-ca4e-4502-a9ec-e54d922d2c00';
-const ENVELOPE_KEYS = ['eventType', 'content', 'contentType', 'connectionUId', 'commandUId', 'privateData'];
+const ENVELOPE_KEYS = [
+  'eventType',
+  'content',
+  'contentType',
+  'connectionUId',
+  'commandUId',
+  'privateData',
+];
 
 interface WireCall {
   id: string;
@@ -36,11 +46,18 @@ function checkEnvelope(e: ReceivedEvent): void {
   assert.deepEqual(e.keys, ENVELOPE_KEYS, `envelope keys of event ${e.eventType}`);
   assert.equal(typeof e.eventType, 'number');
   if (e.eventType !== 1 && e.eventType !== 4) {
-    assert.notEqual(e.parsed, undefined, `event ${e.eventType}: content is not JSON text: ${e.content}`);
+    assert.notEqual(
+      e.parsed,
+      undefined,
+      `event ${e.eventType}: content is not JSON text: ${e.content}`,
+    );
   }
   if ([5, 6, 7, 8, 9, 13, 17].includes(e.eventType)) {
     for (const k of Object.keys(e.parsed as object)) {
-      assert.ok((CALL_KEYS as readonly string[]).includes(k), `event ${e.eventType}: unknown Call key ${k}`);
+      assert.ok(
+        (CALL_KEYS as readonly string[]).includes(k),
+        `event ${e.eventType}: unknown Call key ${k}`,
+      );
     }
   }
 }
@@ -49,22 +66,33 @@ async function expectSequence(c: CtiClient, types: number[]): Promise<ReceivedEv
   const got: ReceivedEvent[] = [];
   for (const type of types) {
     const e = await c.events.next(lineEvent);
-    assert.equal(e.eventType, type, `expected event ${type}, got ${e.eventType} (${e.content}); so far ${got.map((g) => g.eventType).join(',')}`);
+    assert.equal(
+      e.eventType,
+      type,
+      `expected event ${type}, got ${e.eventType} (${e.content}); so far ${got.map((g) => g.eventType).join(',')}`,
+    );
     got.push(e);
   }
   return got;
 }
 
 function sameCall(events: ReceivedEvent[]): string {
-  const ids = new Set(events.filter((e) => e.eventType !== 11).map((e) => (e.parsed as WireCall).id));
+  const ids = new Set(
+    events.filter((e) => e.eventType !== 11).map((e) => (e.parsed as WireCall).id),
+  );
   assert.equal(ids.size, 1, `one call id expected, got ${[...ids].join(', ')}`);
   return [...ids][0]!;
 }
 
 /** Splits a trace before the first rx record whose text contains `marker`. */
-function splitTrace(name: string, marker: string): [ReturnType<typeof readTrace>, ReturnType<typeof readTrace>] {
+function splitTrace(
+  name: string,
+  marker: string,
+): [ReturnType<typeof readTrace>, ReturnType<typeof readTrace>] {
   const records = readTrace(name);
-  const i = records.findIndex((r) => r.dir === 'rx' && Buffer.from(r.b64, 'base64').toString('latin1').includes(marker));
+  const i = records.findIndex(
+    (r) => r.dir === 'rx' && Buffer.from(r.b64, 'base64').toString('latin1').includes(marker),
+  );
   assert.ok(i > 0, `${marker} not found in ${name}`);
   return [records.slice(0, i), records.slice(i)];
 }
@@ -134,8 +162,27 @@ describe('gateway e2e: full session over replayed fixtures (real app, real Aster
     dir = mkdtempSync(join(tmpdir(), 'gw-e2e-'));
     const cert = join(dir, 'cert.pem');
     const key = join(dir, 'key.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert,
-      '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'pipe' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '2',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'pipe' },
+    );
     ca = readFileSync(cert);
     t = await startRealApp((c) => {
       c.server.tls.certFile = cert;
@@ -151,7 +198,10 @@ describe('gateway e2e: full session over replayed fixtures (real app, real Aster
     const c = await WsCtiClient.connect(`ws://127.0.0.1:${t.port}`);
     try {
       await fullSession(t, c);
-      assert.ok(c.frames.every((f) => f.startsWith('{')), 'one JSON object per frame');
+      assert.ok(
+        c.frames.every((f) => f.startsWith('{')),
+        'one JSON object per frame',
+      );
     } finally {
       await c.close();
     }

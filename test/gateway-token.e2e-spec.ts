@@ -21,7 +21,11 @@ describe('gateway e2e: token security mode', () => {
   });
   after(() => t?.close());
 
-  const attempt = async (query: string, line = '305', sessionServiceParams: Record<string, unknown> = {}) => {
+  const attempt = async (
+    query: string,
+    line = '305',
+    sessionServiceParams: Record<string, unknown> = {},
+  ) => {
     const c = await WsCtiClient.connect(`ws://127.0.0.1:${t.port}/${query}`);
     const e = await c.open(line, USER, { sessionServiceParams });
     return { c, e };
@@ -29,10 +33,29 @@ describe('gateway e2e: token security mode', () => {
 
   const refusals: [string, () => string, RegExp][] = [
     ['no token', () => '', /token refused: missing/],
-    ['a bad signature', () => `?token=${signGatewayToken(`${SECRET}-other`, { sub: USER, line: '305', exp: inAnHour() })}`, /bad signature/],
-    ['an expired token', () => `?token=${signGatewayToken(SECRET, { sub: USER, line: '305', exp: Math.floor(Date.now() / 1000) - 5 })}`, /expired/],
-    ['a token for another line', () => `?token=${signGatewayToken(SECRET, { sub: USER, line: '306', exp: inAnHour() })}`, /another line/],
-    ['a token for another user', () => `?token=${signGatewayToken(SECRET, { sub: 'someone-else', line: '305', exp: inAnHour() })}`, /another user/],
+    [
+      'a bad signature',
+      () =>
+        `?token=${signGatewayToken(`${SECRET}-other`, { sub: USER, line: '305', exp: inAnHour() })}`,
+      /bad signature/,
+    ],
+    [
+      'an expired token',
+      () =>
+        `?token=${signGatewayToken(SECRET, { sub: USER, line: '305', exp: Math.floor(Date.now() / 1000) - 5 })}`,
+      /expired/,
+    ],
+    [
+      'a token for another line',
+      () => `?token=${signGatewayToken(SECRET, { sub: USER, line: '306', exp: inAnHour() })}`,
+      /another line/,
+    ],
+    [
+      'a token for another user',
+      () =>
+        `?token=${signGatewayToken(SECRET, { sub: 'someone-else', line: '305', exp: inAnHour() })}`,
+      /another user/,
+    ],
   ];
   for (const [what, query, reason] of refusals) {
     it(`refuses ${what} with an error event, then closes the socket`, async () => {
@@ -65,6 +88,9 @@ describe('gateway e2e: token security mode', () => {
       await s.close();
     }
     const logs = t.logs.lines.map((l) => l.message).join('\n');
-    assert.ok(!logs.includes(token) && !logs.includes(SECRET), 'a token or the secret reached the logs');
+    assert.ok(
+      !logs.includes(token) && !logs.includes(SECRET),
+      'a token or the secret reached the logs',
+    );
   });
 });

@@ -16,7 +16,12 @@ const [amiPort, username, secret] = process.argv.slice(2);
 const clients = new Map<string, Set<WebSocket>>();
 const calls = new Map<string, Call>();
 
-const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, clientTracking: false });
+const wss = new WebSocketServer({
+  host: '127.0.0.1',
+  port: 0,
+  perMessageDeflate: false,
+  clientTracking: false,
+});
 wss.on('connection', (ws, req) => {
   const line = new URL(req.url ?? '/', 'http://x').searchParams.get('line') ?? '';
   let set = clients.get(line);
@@ -57,7 +62,13 @@ const decoder = new AmiDecoder({
       const call = calls.get(channel);
       if (!call) return;
       calls.delete(channel);
-      const ended: Call = { ...call, oldState: call.state, state: CallState.NONE, callFeaturesSet: 0, endTime: new Date().toISOString() };
+      const ended: Call = {
+        ...call,
+        oldState: call.state,
+        state: CallState.NONE,
+        callFeaturesSet: 0,
+        endTime: new Date().toISOString(),
+      };
       const e = events.call(MsgEventType.RING_FINISHED, ended);
       const ls = events.lineState(2, undefined);
       broadcast(line, (uid) => e.envelope(uid));
@@ -70,7 +81,9 @@ const decoder = new AmiDecoder({
 });
 
 const sock = createConnection({ host: '127.0.0.1', port: Number(amiPort) }, () => {
-  sock.write(encodeAction({ Action: 'Login', ActionID: 'login-1', Username: username!, Secret: secret! }));
+  sock.write(
+    encodeAction({ Action: 'Login', ActionID: 'login-1', Username: username!, Secret: secret! }),
+  );
 });
 sock.on('data', (d) => decoder.push(d));
 sock.on('error', (err) => {

@@ -29,7 +29,14 @@ export function inboundCall(line: string, seq: number): FlowPacket[] {
   const chan = `SIP/${line}-${hex}`;
   const a = `${++uniq}.1`;
   const b = `${uniq}.2`;
-  const common = (channel: string, uid: string, state: string, desc: string, num: string, conn: string) => ({
+  const common = (
+    channel: string,
+    uid: string,
+    state: string,
+    desc: string,
+    num: string,
+    conn: string,
+  ) => ({
     Privilege: 'call,all',
     Channel: channel,
     ChannelState: state,

@@ -45,7 +45,8 @@ function parseOptions(argv: string[]): Options {
   };
 }
 
-const ASSEMBLY = 'Terrasoft.Messaging.Asterisk.V2.AsteriskConnector, Terrasoft.Messaging.Asterisk.V2';
+const ASSEMBLY =
+  'Terrasoft.Messaging.Asterisk.V2.AsteriskConnector, Terrasoft.Messaging.Asterisk.V2';
 const AMI_USER = 'bench';
 const AMI_SECRET = 'bench-secret';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -66,7 +67,11 @@ function rssKiB(pid: number): number {
   return Number(m[1]);
 }
 
-function startChild(args: string[], env: Record<string, string>, ready: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
+function startChild(
+  args: string[],
+  env: Record<string, string>,
+  ready: RegExp,
+): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
   const child = spawn(process.execPath, args, {
     cwd: root(),
     env: { PATH: process.env['PATH'] ?? '', ...env },
@@ -85,7 +90,9 @@ function startChild(args: string[], env: Record<string, string>, ready: RegExp):
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', (d: Buffer) => process.stderr.write(d));
-    child.once('exit', (code) => rej(new Error(`${args[0]} exited (${code}) before it was ready:\n${out.slice(-2000)}`)));
+    child.once('exit', (code) =>
+      rej(new Error(`${args[0]} exited (${code}) before it was ready:\n${out.slice(-2000)}`)),
+    );
   });
 }
 
@@ -117,7 +124,11 @@ class Recorder {
   }
 }
 
-async function connectAll(n: number, concurrency: number, open: (i: number) => Promise<WebSocket>): Promise<WebSocket[]> {
+async function connectAll(
+  n: number,
+  concurrency: number,
+  open: (i: number) => Promise<WebSocket>,
+): Promise<WebSocket[]> {
   const sockets: WebSocket[] = new Array(n);
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -151,7 +162,10 @@ function gatewayClient(port: number, line: string, rec: Recorder): Promise<WebSo
       if (type === '1') {
         send('OpenConnection', {
           connectionParams: JSON.stringify({ ExtensionName: line }),
-          sessionServiceParams: JSON.stringify({ UserUId: `user-${line}`, ServiceUrl: 'http://crm.bench' }),
+          sessionServiceParams: JSON.stringify({
+            UserUId: `user-${line}`,
+            ServiceUrl: 'http://crm.bench',
+          }),
         });
       } else if (type === '2') {
         ready = true;
@@ -201,7 +215,12 @@ function percentile(sorted: number[], p: number): number {
 }
 
 /** Broadcasts call flows at `rate` packets per second for `seconds`. */
-async function drive(ami: FakeAmiServer, opts: Options, rec: Recorder, clientsPerLine: (line: string) => number): Promise<{ packets: number; expected: number; seconds: number }> {
+async function drive(
+  ami: FakeAmiServer,
+  opts: Options,
+  rec: Recorder,
+  clientsPerLine: (line: string) => number,
+): Promise<{ packets: number; expected: number; seconds: number }> {
   const queue: FlowPacket[] = [];
   let seq = 0;
   let lineIndex = 0;
@@ -250,13 +269,18 @@ async function phase(
   const rssIdleKiB = rssKiB(child.pid!);
   const rec = new Recorder();
   const t0 = performance.now();
-  const sockets = await connectAll(opts.clients, opts.concurrency, (i) => connect(port, lineOf(i, opts), rec));
+  const sockets = await connectAll(opts.clients, opts.concurrency, (i) =>
+    connect(port, lineOf(i, opts), rec),
+  );
   const connectS = (performance.now() - t0) / 1000;
   await sleep(2000);
   const rssClientsKiB = rssKiB(child.pid!);
-  process.stdout.write(`  ${name}: ${opts.clients} clients connected in ${connectS.toFixed(1)} s\n`);
+  process.stdout.write(
+    `  ${name}: ${opts.clients} clients connected in ${connectS.toFixed(1)} s\n`,
+  );
   const perLine = new Map<string, number>();
-  for (let i = 0; i < opts.clients; i++) perLine.set(lineOf(i, opts), (perLine.get(lineOf(i, opts)) ?? 0) + 1);
+  for (let i = 0; i < opts.clients; i++)
+    perLine.set(lineOf(i, opts), (perLine.get(lineOf(i, opts)) ?? 0) + 1);
   const d = await drive(ami, opts, rec, (l) => perLine.get(l) ?? 0);
   const t1 = Date.now();
   while (rec.latencies.length < d.expected && Date.now() - t1 < 10_000) await sleep(50);
@@ -286,7 +310,8 @@ async function main(): Promise<void> {
   const base = root();
   const mainJs = join(base, 'dist', 'apps', 'messaging-host', 'src', 'main.js');
   const bareJs = join(__dirname, 'bare-ws-server.js');
-  for (const f of [mainJs, bareJs]) if (!existsSync(f)) throw new Error(`${f} is missing: npm run build`);
+  for (const f of [mainJs, bareJs])
+    if (!existsSync(f)) throw new Error(`${f} is missing: npm run build`);
   process.stdout.write(
     `fan-out: ${opts.clients} clients on ${opts.lines} lines, ${opts.rate} AMI packets/s for ${opts.seconds} s (7 packets per call, events 5 and 6 timed)\n`,
   );
@@ -321,7 +346,11 @@ async function main(): Promise<void> {
       ami,
       opts,
       async () => {
-        const { child, match } = await startChild([bareJs, String(ami.port), AMI_USER, AMI_SECRET], {}, /listening (\d+)/);
+        const { child, match } = await startChild(
+          [bareJs, String(ami.port), AMI_USER, AMI_SECRET],
+          {},
+          /listening (\d+)/,
+        );
         return { child, port: Number(match[1]) };
       },
       bareClient,
@@ -341,6 +370,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`bench:fanout failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(
+    `bench:fanout failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
   process.exit(1);
 });

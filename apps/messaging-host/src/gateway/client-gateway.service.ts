@@ -18,7 +18,11 @@ import { AppConfig } from '../config/app-config';
 import { LineSettingsStore } from '../settings/line-settings.store';
 import { ClientSocket } from './client-socket';
 import type { GatewayContext } from './client-session';
-import { SIGNALR_HANDSHAKE_TIMEOUT_MS, SIGNALR_HUB_PATHS, hardFrameLimit } from './gateway.constants';
+import {
+  SIGNALR_HANDSHAKE_TIMEOUT_MS,
+  SIGNALR_HUB_PATHS,
+  hardFrameLimit,
+} from './gateway.constants';
 import { loadTlsOptions } from './gateway-tls';
 import { LineHub } from './line-hub';
 import { events } from './protocol/client-protocol';
@@ -88,7 +92,10 @@ export class ClientGateway
     const http = this.adapterHost.httpAdapter?.getHttpServer() as HttpServer | undefined;
     if (!http) throw new Error('the client gateway needs the HTTP server of the Nest app');
     this.attach(http);
-    this.heartbeatTimer = setInterval(() => this.heartbeat(), this.config.server.heartbeatIntervalMs);
+    this.heartbeatTimer = setInterval(
+      () => this.heartbeat(),
+      this.config.server.heartbeatIntervalMs,
+    );
     this.heartbeatTimer.unref();
     if (this.tlsOptions) await this.listenTls();
   }

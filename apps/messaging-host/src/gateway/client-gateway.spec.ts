@@ -2,15 +2,35 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import 'reflect-metadata';
 import { CallState, MsgEventType } from '@app/messaging';
-import { MemoryLineSettingsStore, startGatewayTestApp, type GatewayTestApp } from './testing/gateway-test-app';
+import {
+  MemoryLineSettingsStore,
+  startGatewayTestApp,
+  type GatewayTestApp,
+} from './testing/gateway-test-app';
 import { WsCtiClient, type ReceivedEvent } from './testing/cti-test-client';
 import { CALL_KEYS } from './protocol/client-protocol';
 
 const FAKE = 'Terrasoft.Messaging.Fake.Connector, Terrasoft.Messaging.Fake';
-const ENVELOPE_KEYS = ['eventType', 'content', 'contentType', 'connectionUId', 'commandUId', 'privateData'];
+const ENVELOPE_KEYS = [
+  'eventType',
+  'content',
+  'contentType',
+  'connectionUId',
+  'commandUId',
+  'privateData',
+];
 
-function errorOf(e: ReceivedEvent): { errorType: number; internalErrorCode: string; data: string; source: string } {
-  assert.equal(e.eventType, MsgEventType.ERROR, `expected an ERROR event, got ${e.eventType}: ${e.content}`);
+function errorOf(e: ReceivedEvent): {
+  errorType: number;
+  internalErrorCode: string;
+  data: string;
+  source: string;
+} {
+  assert.equal(
+    e.eventType,
+    MsgEventType.ERROR,
+    `expected an ERROR event, got ${e.eventType}: ${e.content}`,
+  );
   return e.parsed as never;
 }
 
@@ -56,7 +76,8 @@ describe('ClientGateway over plain WebSocket (fake library)', () => {
       const c = ring.parsed as Record<string, unknown>;
       assert.equal(c['id'], call.id);
       assert.equal(c['state'], CallState.ALERTING);
-      for (const k of Object.keys(c)) assert.ok((CALL_KEYS as readonly string[]).includes(k), `unknown key ${k}`);
+      for (const k of Object.keys(c))
+        assert.ok((CALL_KEYS as readonly string[]).includes(k), `unknown key ${k}`);
       assert.equal(ring.connectionUId, tab.connectionUId);
     }
     const snap2 = await tab2.reply(await tab2.command('QueryActiveCallSnapshot'));
@@ -74,7 +95,10 @@ describe('ClientGateway over plain WebSocket (fake library)', () => {
     }
     const line = await tab1.reply(await tab1.command('QueryLineState'));
     assert.deepEqual(line.parsed, { callFeaturesSet: 2 });
-    assert.ok(tab1.frames.every((f) => !f.startsWith('[')), 'one envelope per frame');
+    assert.ok(
+      tab1.frames.every((f) => !f.startsWith('[')),
+      'one envelope per frame',
+    );
   });
 
   it('refuses another user on a bound line with error 2 and closes that socket', async () => {
@@ -88,7 +112,10 @@ describe('ClientGateway over plain WebSocket (fake library)', () => {
     await intruder.events.waitClosed();
     // The owner keeps the line and its events.
     const call = t.lib.ring('306');
-    assert.equal(((await owner.events.next((e) => e.eventType === 5)).parsed as { id: string }).id, call.id);
+    assert.equal(
+      ((await owner.events.next((e) => e.eventType === 5)).parsed as { id: string }).id,
+      call.id,
+    );
     t.lib.move(call.id, CallState.NONE);
   });
 
@@ -101,9 +128,19 @@ describe('ClientGateway over plain WebSocket (fake library)', () => {
       ['{"command":"Bogus","commandUId":"b"}', false, 3, /UNKNOWN_COMMAND/],
       ['{"command":"QueryActiveCallSnapshot","commandUId":"q"}', false, 3, /NOT_CONNECTED/],
       ['{"command":"MakeCall","parameters":{"targetAddress":"1"}}', false, 3, /NOT_CONNECTED/],
-      [JSON.stringify({ command: 'MakeCall', pad: 'x'.repeat(5000) }), false, 3, /COMMAND_TOO_LONG/],
+      [
+        JSON.stringify({ command: 'MakeCall', pad: 'x'.repeat(5000) }),
+        false,
+        3,
+        /COMMAND_TOO_LONG/,
+      ],
       [Buffer.from([1, 2, 3]), true, 3, /BINARY_FRAME/],
-      ['{"command":"LoadLibrary","parameters":{"AssemblyName":"Nope, Nope"}}', false, 1, /UNKNOWN_LIBRARY/],
+      [
+        '{"command":"LoadLibrary","parameters":{"AssemblyName":"Nope, Nope"}}',
+        false,
+        1,
+        /UNKNOWN_LIBRARY/,
+      ],
       ['{"command":"LoadLibrary","parameters":{}}', false, 1, /MISSING_FIELD/],
     ];
     for (const [frame, binary, type, code] of cases) {
@@ -137,14 +174,24 @@ describe('ClientGateway over plain WebSocket (fake library)', () => {
     await c.events.next((e) => e.eventType === 7);
     // The panel's executor says HOLDED (3): the server goes by the id and the real state.
     await c.callCommand('HoldCall', { id: call.id, state: 3 });
-    assert.equal(((await c.events.next((e) => e.eventType === 8)).parsed as { id: string }).id, call.id);
+    assert.equal(
+      ((await c.events.next((e) => e.eventType === 8)).parsed as { id: string }).id,
+      call.id,
+    );
     await c.callCommand('HoldCall', { id: call.id, state: 3 });
-    assert.equal(((await c.events.next((e) => e.eventType === 9)).parsed as { id: string }).id, call.id);
+    assert.equal(
+      ((await c.events.next((e) => e.eventType === 9)).parsed as { id: string }).id,
+      call.id,
+    );
     await c.callCommand('SendDtmf', { id: call.id }, { digits: '12#' });
     await c.callCommand('BlindTransferCall', { id: call.id }, { targetAddress: '306' });
-    await c.command('TransferCall', { consultationCall: JSON.stringify({ id: 'consult-1' }) }, {
-      commandExecutorId: call.id,
-    });
+    await c.command(
+      'TransferCall',
+      { consultationCall: JSON.stringify({ id: 'consult-1' }) },
+      {
+        commandExecutorId: call.id,
+      },
+    );
     await c.command('CancelTransfer', {
       currentCall: JSON.stringify({ id: call.id }),
       consultCall: JSON.stringify({ id: 'consult-1' }),
@@ -154,7 +201,9 @@ describe('ClientGateway over plain WebSocket (fake library)', () => {
     assert.equal(st.content, '"Away"');
     await c.callCommand('DropCall', { id: call.id });
     await c.events.next((e) => e.eventType === 6);
-    const names = t.lib.commands.filter((x) => x.line === '310').map((x) => `${x.name}:${x.args.join(',')}`);
+    const names = t.lib.commands
+      .filter((x) => x.line === '310')
+      .map((x) => `${x.name}:${x.args.join(',')}`);
     assert.deepEqual(names, [
       'makeCall:79161234567',
       `holdCall:${call.id}`,
@@ -171,7 +220,10 @@ describe('ClientGateway over plain WebSocket (fake library)', () => {
   it('refuses with error 5 when the call centre is disabled (string, boolean or stored) and closes', async () => {
     for (const value of ['true', true]) {
       const c = await connect();
-      const e = await c.open('320', 'u', { assembly: FAKE, connectionParams: { disableCallCentre: value } });
+      const e = await c.open('320', 'u', {
+        assembly: FAKE,
+        connectionParams: { disableCallCentre: value },
+      });
       assert.equal(errorOf(e).errorType, 5);
       await c.events.waitClosed();
     }
@@ -186,8 +238,14 @@ describe('ClientGateway over plain WebSocket (fake library)', () => {
     assert.equal((await debug.open('330', 'u330', { assembly: FAKE })).eventType, 2);
     const plain = await connect();
     assert.equal((await plain.open('331', 'u331', { assembly: FAKE })).eventType, 2);
-    assert.deepEqual(t.lib.opened.find((o) => o.line === '330')?.settings, { originateContext: 'ctx-330' });
-    t.lib.emit({ type: MsgEventType.RAW_DATA, line: '330', data: { Event: 'Newstate', Channel: 'SIP/330-1' } });
+    assert.deepEqual(t.lib.opened.find((o) => o.line === '330')?.settings, {
+      originateContext: 'ctx-330',
+    });
+    t.lib.emit({
+      type: MsgEventType.RAW_DATA,
+      line: '330',
+      data: { Event: 'Newstate', Channel: 'SIP/330-1' },
+    });
     t.lib.emit({ type: MsgEventType.RAW_DATA, line: '331', data: { Event: 'Newstate' } });
     const raw = await debug.events.next((e) => e.eventType === 16);
     assert.deepEqual(raw.parsed, { Event: 'Newstate', Channel: 'SIP/330-1' });
@@ -226,7 +284,10 @@ describe('ClientGateway over plain WebSocket (fake library)', () => {
     );
     assert.ok(!t.gateway.stats().lines.some((l) => l.line === '350'), 'the line was released');
     const call = t.lib.ring('351');
-    assert.equal(((await other.events.next((e) => e.eventType === 5)).parsed as { id: string }).id, call.id);
+    assert.equal(
+      ((await other.events.next((e) => e.eventType === 5)).parsed as { id: string }).id,
+      call.id,
+    );
     t.lib.move(call.id, CallState.NONE);
   });
 

@@ -258,7 +258,10 @@ export class ClientSession implements LineMember {
       );
     }
     if (line.length > 80 || /[\s/\\;,]/.test(line)) {
-      throw openError(GatewayErrorCode.BadParameter, 'connectionParams.ExtensionName is not a line name');
+      throw openError(
+        GatewayErrorCode.BadParameter,
+        'connectionParams.ExtensionName is not a line name',
+      );
     }
     const userRaw = getCI(serviceParams, 'UserUId');
     const user = typeof userRaw === 'string' ? userRaw.trim() : '';
@@ -278,7 +281,9 @@ export class ClientSession implements LineMember {
       line,
     });
     if (refusal) {
-      this.ctx.logger.warn(`OpenConnection of line ${line} from ${this.transport.peer} refused: ${refusal}`);
+      this.ctx.logger.warn(
+        `OpenConnection of line ${line} from ${this.transport.peer} refused: ${refusal}`,
+      );
       throw openError(GatewayErrorCode.Forbidden, refusal);
     }
 
@@ -358,9 +363,15 @@ export class ClientSession implements LineMember {
         await session.holdCall(executorCallId(cmd));
         return;
       case 'BlindTransferCall':
-        return session.blindTransferCall(executorCallId(cmd), requireStringParam(cmd, 'targetAddress'));
+        return session.blindTransferCall(
+          executorCallId(cmd),
+          requireStringParam(cmd, 'targetAddress'),
+        );
       case 'MakeConsultCall':
-        await session.makeConsultCall(executorCallId(cmd), requireStringParam(cmd, 'targetAddress'));
+        await session.makeConsultCall(
+          executorCallId(cmd),
+          requireStringParam(cmd, 'targetAddress'),
+        );
         return;
       case 'TransferCall':
         return session.transferCall(executorCallId(cmd), callIdParam(cmd, 'consultationCall'));

@@ -177,7 +177,10 @@ export function executorCallId(cmd: ClientCommand): string {
 export function callIdParam(cmd: ClientCommand, name: string): string {
   const v = cmd.parameters[name];
   if (v === undefined || v === null || v === '') {
-    throw commandError(GatewayErrorCode.MissingField, `${cmd.command} needs the parameter "${name}"`);
+    throw commandError(
+      GatewayErrorCode.MissingField,
+      `${cmd.command} needs the parameter "${name}"`,
+    );
   }
   const call = parseJsonObject(v, name);
   const id = call['id'];

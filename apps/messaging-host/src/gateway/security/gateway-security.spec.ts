@@ -34,7 +34,10 @@ describe('gateway tokens (HS256)', () => {
   it('refuses another algorithm', () => {
     const head = Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url');
     const body = good.split('.')[1];
-    assert.equal(verifyGatewayToken(`${head}.${body}.AAAA`, SECRET, expect, NOW), TokenFault.Malformed);
+    assert.equal(
+      verifyGatewayToken(`${head}.${body}.AAAA`, SECRET, expect, NOW),
+      TokenFault.Malformed,
+    );
   });
 });
 
@@ -64,15 +67,28 @@ describe('GatewaySecurity', () => {
     const s = new GatewaySecurity(config(SecurityMode.AllowList));
     assert.equal(s.checkOpen(claim), null);
     assert.equal(s.checkOpen({ ...claim, origin: 'https://CRM.example.com/' }), null);
-    assert.equal(s.checkOpen({ ...claim, serviceUrl: 'https://crm.example.com/0/ServiceModel' }), null);
+    assert.equal(
+      s.checkOpen({ ...claim, serviceUrl: 'https://crm.example.com/0/ServiceModel' }),
+      null,
+    );
     assert.match(s.checkOpen({ ...claim, origin: 'https://evil.example' }) ?? '', /allowedOrigins/);
-    assert.match(s.checkOpen({ ...claim, serviceUrl: 'https://crm.example.com.evil/0' }) ?? '', /allowedServiceUrls/);
-    assert.match(s.checkOpen({ ...claim, serviceUrl: 'https://crm.example.com/01' }) ?? '', /allowedServiceUrls/);
+    assert.match(
+      s.checkOpen({ ...claim, serviceUrl: 'https://crm.example.com.evil/0' }) ?? '',
+      /allowedServiceUrls/,
+    );
+    assert.match(
+      s.checkOpen({ ...claim, serviceUrl: 'https://crm.example.com/01' }) ?? '',
+      /allowedServiceUrls/,
+    );
     assert.match(s.checkOpen({ ...claim, serviceUrl: undefined }) ?? '', /missing/);
   });
   it('token mode takes the query token first, else the one of sessionServiceParams', () => {
     const s = new GatewaySecurity(config(SecurityMode.Token));
-    const tok = signGatewayToken(SECRET, { sub: 'u', line: '305', exp: Math.floor(Date.now() / 1000) + 60 });
+    const tok = signGatewayToken(SECRET, {
+      sub: 'u',
+      line: '305',
+      exp: Math.floor(Date.now() / 1000) + 60,
+    });
     assert.equal(s.checkOpen({ ...claim, queryToken: tok }), null);
     assert.equal(s.checkOpen({ ...claim, paramsToken: tok }), null);
     assert.match(s.checkOpen(claim) ?? '', /token refused: missing/);

@@ -36,7 +36,9 @@ export class GatewaySecurity {
   private readonly serviceUrls: string[];
 
   constructor(private readonly config: SecurityConfig) {
-    this.origins = new Set(config.allowedOrigins.map((o) => o.trim().replace(/\/+$/, '').toLowerCase()));
+    this.origins = new Set(
+      config.allowedOrigins.map((o) => o.trim().replace(/\/+$/, '').toLowerCase()),
+    );
     this.serviceUrls = config.allowedServiceUrls
       .map((u) => normaliseUrl(u))
       .filter((u): u is string => u !== undefined);
@@ -66,7 +68,8 @@ export class GatewaySecurity {
           const url = claim.serviceUrl ? normaliseUrl(claim.serviceUrl) : undefined;
           if (!url) return 'sessionServiceParams.ServiceUrl is missing or not a URL';
           const ok = this.serviceUrls.some((a) => url === a || url.startsWith(`${a}/`));
-          if (!ok) return `the ServiceUrl ${claim.serviceUrl} is not in security.allowedServiceUrls`;
+          if (!ok)
+            return `the ServiceUrl ${claim.serviceUrl} is not in security.allowedServiceUrls`;
         }
         return null;
       }

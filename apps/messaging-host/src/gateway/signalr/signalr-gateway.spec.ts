@@ -22,14 +22,31 @@ export function makeTestCertificate(dir: string): { cert: string; key: string } 
   const key = join(dir, 'key.pem');
   execFileSync(
     'openssl',
-    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2',
-      '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'],
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '2',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ],
     { stdio: 'pipe' },
   );
   return { cert, key };
 }
 
-function rawSignalR(url: string): Promise<{ ws: WebSocket; records: string[]; closed: Promise<number> }> {
+function rawSignalR(
+  url: string,
+): Promise<{ ws: WebSocket; records: string[]; closed: Promise<number> }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url);
     const records: string[] = [];
@@ -92,7 +109,9 @@ describe('SignalR transport', () => {
     assert.equal(b1['negotiateVersion'], 1);
     assert.equal(typeof b1['connectionToken'], 'string');
     assert.notEqual(b1['connectionToken'], b1['connectionId']);
-    assert.deepEqual(b1['availableTransports'], [{ transport: 'WebSockets', transferFormats: ['Text'] }]);
+    assert.deepEqual(b1['availableTransports'], [
+      { transport: 'WebSockets', transferFormats: ['Text'] },
+    ]);
 
     const v0 = await fetch(`http://127.0.0.1:${t.port}/msg/negotiate`, { method: 'POST' });
     const b0 = (await v0.json()) as Record<string, unknown>;
@@ -126,12 +145,17 @@ describe('SignalR transport', () => {
         const snap = await c.reply(await c.command('QueryActiveCallSnapshot'));
         assert.deepEqual(snap.parsed, { ActiveCalls: [], CurrentCall: null });
         const call = t.lib.ring(line);
-        assert.equal(((await c.events.next((e) => e.eventType === 5)).parsed as { id: string }).id, call.id);
+        assert.equal(
+          ((await c.events.next((e) => e.eventType === 5)).parsed as { id: string }).id,
+          call.id,
+        );
         t.lib.move(call.id, CallState.CONNECTED);
         await c.events.next((e) => e.eventType === 7);
         t.lib.move(call.id, CallState.NONE);
         await c.events.next((e) => e.eventType === 6);
-        assert.deepEqual((await c.events.next((e) => e.eventType === 11)).parsed, { callFeaturesSet: 2 });
+        assert.deepEqual((await c.events.next((e) => e.eventType === 11)).parsed, {
+          callFeaturesSet: 2,
+        });
         assert.deepEqual(c.nonStringArguments, []);
       } finally {
         await c.close();
@@ -155,10 +179,19 @@ describe('SignalR transport', () => {
     );
     await until(() => s.records.some((r) => r.includes('"invocationId":"10"')));
     const parsed = s.records.map((r) => JSON.parse(r) as Record<string, unknown>);
-    assert.deepEqual(parsed.find((m) => m['invocationId'] === '7'), { type: 3, invocationId: '7', result: 'Pong!' });
-    assert.match(String(parsed.find((m) => m['invocationId'] === '8')?.['error']), /Unknown hub method/);
+    assert.deepEqual(
+      parsed.find((m) => m['invocationId'] === '7'),
+      { type: 3, invocationId: '7', result: 'Pong!' },
+    );
+    assert.match(
+      String(parsed.find((m) => m['invocationId'] === '8')?.['error']),
+      /Unknown hub method/,
+    );
     assert.match(String(parsed.find((m) => m['invocationId'] === '9')?.['error']), /one argument/);
-    assert.deepEqual(parsed.find((m) => m['invocationId'] === '10'), { type: 3, invocationId: '10', result: null });
+    assert.deepEqual(
+      parsed.find((m) => m['invocationId'] === '10'),
+      { type: 3, invocationId: '10', result: null },
+    );
     const err = parsed.find((m) => m['type'] === 1 && m['target'] === 'ServerMessage');
     assert.ok(err, 'the bad command got a ServerMessage');
     const args = err['arguments'] as unknown[];
@@ -206,18 +239,29 @@ describe('allow-list security on both transports', () => {
     assert.equal(res.headers.get('access-control-allow-origin'), null);
     assert.match(((await res.json()) as { error: string }).error, /evil/);
 
-    const evil = await WsCtiClient.connect(`ws://127.0.0.1:${t.port}/`, { origin: 'http://evil.example' });
-    const e = await evil.open('500', 'u', { assembly: FAKE, sessionServiceParams: { ServiceUrl: 'https://crm.example.test/0' } });
+    const evil = await WsCtiClient.connect(`ws://127.0.0.1:${t.port}/`, {
+      origin: 'http://evil.example',
+    });
+    const e = await evil.open('500', 'u', {
+      assembly: FAKE,
+      sessionServiceParams: { ServiceUrl: 'https://crm.example.test/0' },
+    });
     assert.equal(e.eventType, 3);
     assert.match((e.parsed as { data: string }).data, /allowedOrigins/);
     await evil.events.waitClosed();
 
     const wrongCrm = await WsCtiClient.connect(`ws://127.0.0.1:${t.port}/`, { origin: ORIGIN });
-    const e2 = await wrongCrm.open('500', 'u', { assembly: FAKE, sessionServiceParams: { ServiceUrl: 'https://other.example/0' } });
+    const e2 = await wrongCrm.open('500', 'u', {
+      assembly: FAKE,
+      sessionServiceParams: { ServiceUrl: 'https://other.example/0' },
+    });
     assert.match((e2.parsed as { data: string }).data, /allowedServiceUrls/);
 
     const good = await WsCtiClient.connect(`ws://127.0.0.1:${t.port}/`, { origin: ORIGIN });
-    const e3 = await good.open('500', 'u', { assembly: FAKE, sessionServiceParams: { ServiceUrl: 'https://crm.example.test/0/' } });
+    const e3 = await good.open('500', 'u', {
+      assembly: FAKE,
+      sessionServiceParams: { ServiceUrl: 'https://crm.example.test/0/' },
+    });
     assert.equal(e3.eventType, 2, e3.content);
     good.terminate();
     wrongCrm.terminate();

@@ -29,12 +29,15 @@ describe('SignalR JSON hub protocol', () => {
     assert.ok(!looksLikeHandshake('{"command":"LoadLibrary"}'));
   });
   it('parses invocations and names what is wrong', () => {
-    assert.deepEqual(parseHubMessage('{"type":1,"invocationId":"0","target":"SendRawMessage","arguments":["{}"]}'), {
-      type: HubMessageType.Invocation,
-      invocationId: '0',
-      target: 'SendRawMessage',
-      arguments: ['{}'],
-    });
+    assert.deepEqual(
+      parseHubMessage('{"type":1,"invocationId":"0","target":"SendRawMessage","arguments":["{}"]}'),
+      {
+        type: HubMessageType.Invocation,
+        invocationId: '0',
+        target: 'SendRawMessage',
+        arguments: ['{}'],
+      },
+    );
     assert.deepEqual(parseHubMessage('{"type":6}'), { type: HubMessageType.Ping });
     assert.deepEqual(parseHubMessage('{"type":99}'), { type: 'other', messageType: 99 });
     assert.throws(() => parseHubMessage('{"type":1,"arguments":[]}'), /target/);
@@ -46,7 +49,11 @@ describe('SignalR JSON hub protocol', () => {
     const env = '{"eventType":5,"content":"{\\"id\\":\\"1\\"}"}';
     const rec = invocationRecord('ServerMessage', env);
     assert.ok(rec.endsWith(RS));
-    const msg = JSON.parse(rec.slice(0, -1)) as { type: number; target: string; arguments: unknown[] };
+    const msg = JSON.parse(rec.slice(0, -1)) as {
+      type: number;
+      target: string;
+      arguments: unknown[];
+    };
     assert.deepEqual(msg, { type: 1, target: 'ServerMessage', arguments: [env] });
     assert.equal(completionResult('3', null), `{"type":3,"invocationId":"3","result":null}${RS}`);
     assert.equal(closeRecord('bye', true), `{"type":7,"error":"bye","allowReconnect":true}${RS}`);

@@ -67,7 +67,10 @@ export class EventQueue {
   }
 
   /** The next event (after the previous ones taken) matching `pred`; skipped ones stay in `all`. */
-  next(pred: (e: ReceivedEvent) => boolean = () => true, timeoutMs = 10_000): Promise<ReceivedEvent> {
+  next(
+    pred: (e: ReceivedEvent) => boolean = () => true,
+    timeoutMs = 10_000,
+  ): Promise<ReceivedEvent> {
     const found = this.take(pred);
     if (found) return Promise.resolve(found);
     return new Promise((resolve, reject) => {
@@ -226,7 +229,9 @@ export class WsCtiClient extends CtiClient {
   }
 
   protected sendText(text: string): Promise<void> {
-    return new Promise((resolve, reject) => this.ws.send(text, (err) => (err ? reject(err) : resolve())));
+    return new Promise((resolve, reject) =>
+      this.ws.send(text, (err) => (err ? reject(err) : resolve())),
+    );
   }
 
   sendRaw(data: string | Buffer, binary = false): Promise<void> {

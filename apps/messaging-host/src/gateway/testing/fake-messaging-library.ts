@@ -149,9 +149,13 @@ export class FakeMessagingLibrary extends MessagingLibrary {
 
   callOn(line: string, id: string): Call {
     const call = this.calls.get(id);
-    if (!call) throw new MessagingCommandError(MessagingErrorCode.NoSuchCall, `no active call ${id}`);
+    if (!call)
+      throw new MessagingCommandError(MessagingErrorCode.NoSuchCall, `no active call ${id}`);
     if (call.deviceId !== line) {
-      throw new MessagingCommandError(MessagingErrorCode.WrongLine, `call ${id} is not on line ${line}`);
+      throw new MessagingCommandError(
+        MessagingErrorCode.WrongLine,
+        `call ${id} is not on line ${line}`,
+      );
     }
     return call;
   }

@@ -1,6 +1,12 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { Module, type DynamicModule, type INestApplication, type LoggerService, type Provider } from '@nestjs/common';
+import {
+  Module,
+  type DynamicModule,
+  type INestApplication,
+  type LoggerService,
+  type Provider,
+} from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { MessagingModule } from '@app/messaging';
 import { AppConfig } from '../../config/app-config';
@@ -14,7 +20,8 @@ import { FakeMessagingLibrary } from './fake-messaging-library';
 export class CapturingLogger implements LoggerService {
   readonly lines: { level: string; message: string; context?: string }[] = [];
   private add(level: string, message: unknown, rest: unknown[]): void {
-    const context = typeof rest[rest.length - 1] === 'string' ? (rest[rest.length - 1] as string) : undefined;
+    const context =
+      typeof rest[rest.length - 1] === 'string' ? (rest[rest.length - 1] as string) : undefined;
     this.lines.push({ level, message: String(message), context });
   }
   log(m: unknown, ...r: unknown[]): void {

@@ -26,7 +26,9 @@ export interface RealApp {
  * gateway) on 127.0.0.1:0, its AMI client connected to a FakeAmiServer; resolves once the active
  * library reports ready (logged in, state rebuilt).
  */
-export async function startRealApp(tune: (c: AppConfig) => void = () => undefined): Promise<RealApp> {
+export async function startRealApp(
+  tune: (c: AppConfig) => void = () => undefined,
+): Promise<RealApp> {
   const ami = await FakeAmiServer.start({ username: AMI_USER, secret: AMI_SECRET });
   const config = new AppConfig();
   config.asterisk.url = '127.0.0.1';
@@ -41,7 +43,10 @@ export async function startRealApp(tune: (c: AppConfig) => void = () => undefine
   config.server.tlsPort = 0;
   tune(config);
   const logs = new CapturingLogger();
-  const app = await NestFactory.create(AppModule.forRoot(config), { logger: logs, abortOnError: false });
+  const app = await NestFactory.create(AppModule.forRoot(config), {
+    logger: logs,
+    abortOnError: false,
+  });
   try {
     await app.listen(0, '127.0.0.1');
     const registry = app.get(MessagingRegistry);

@@ -23,7 +23,10 @@ interface HttpRequestLike {
 /** What the tests use of a @microsoft/signalr module (both majors). */
 export interface SignalRModule {
   HubConnectionBuilder: new () => {
-    withUrl(url: string, options: Record<string, unknown>): {
+    withUrl(
+      url: string,
+      options: Record<string, unknown>,
+    ): {
       configureLogging(level: number): { build(): HubConnectionLike };
     };
   };
