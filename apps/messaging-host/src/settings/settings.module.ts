@@ -1,10 +1,8 @@
 import { Module, type OnApplicationShutdown } from '@nestjs/common';
-import { TerminusModule } from '@nestjs/terminus';
 import { AppConfig, type StorageConfig } from '../config/app-config';
 import { FileLineSettingsStore } from './file-line-settings.store';
 import { LineSettingsStore } from './line-settings.store';
 import { RedisLineSettingsStore } from './redis-line-settings.store';
-import { StorageHealthIndicator } from './storage.health';
 
 /** Opens the store `storage.driver` selects (file by default, redis for several nodes). */
 export async function createLineSettingsStore(storage: StorageConfig): Promise<LineSettingsStore> {
@@ -22,20 +20,18 @@ export async function createLineSettingsStore(storage: StorageConfig): Promise<L
 }
 
 /**
- * Binds `LineSettingsStore` to the configured driver and exports it, with the `storage` health
- * indicator. Import it wherever the settings are needed (REST, gateway); it is one instance.
+ * Binds `LineSettingsStore` to the configured driver and exports it. Import it wherever the
+ * settings are needed (REST, gateway, health's StorageHealthIndicator); it is one instance.
  */
 @Module({
-  imports: [TerminusModule],
   providers: [
     {
       provide: LineSettingsStore,
       inject: [AppConfig],
       useFactory: (config: AppConfig) => createLineSettingsStore(config.storage),
     },
-    StorageHealthIndicator,
   ],
-  exports: [LineSettingsStore, StorageHealthIndicator],
+  exports: [LineSettingsStore],
 })
 export class SettingsModule implements OnApplicationShutdown {
   constructor(private readonly store: LineSettingsStore) {}
