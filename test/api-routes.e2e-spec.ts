@@ -2,7 +2,12 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
 import { Logger } from '@nestjs/common';
-import { CallDirection, CallState, MessagingCommandError, MessagingErrorCode } from '@app/messaging';
+import {
+  CallDirection,
+  CallState,
+  MessagingCommandError,
+  MessagingErrorCode,
+} from '@app/messaging';
 import { LineSettingsStore } from '../apps/messaging-host/src/settings/line-settings.store';
 import { keysEnv, makeKey, startApiApp, type ApiApp } from './support/api-app';
 import {
@@ -44,7 +49,12 @@ describe('REST /api/v1 over a recording messaging library', () => {
       const res = await http()
         .post('/api/v1/calls')
         .set(auth)
-        .send({ line: '305', number: '79001234567', callerId: 'CRM <305>', variables: { TASK: 'a1' } })
+        .send({
+          line: '305',
+          number: '79001234567',
+          callerId: 'CRM <305>',
+          variables: { TASK: 'a1' },
+        })
         .expect(202);
       const body = res.body as { id: string; line: string; context: string; call: { id: string } };
       assert.equal(body.line, '305');
@@ -55,7 +65,10 @@ describe('REST /api/v1 over a recording messaging library', () => {
         {
           line: '305',
           command: 'makeCall',
-          args: ['79001234567', { context: 'global-ctx', callerId: 'CRM <305>', variables: { TASK: 'a1' } }],
+          args: [
+            '79001234567',
+            { context: 'global-ctx', callerId: 'CRM <305>', variables: { TASK: 'a1' } },
+          ],
           settings: {},
         },
       ]);
@@ -63,8 +76,16 @@ describe('REST /api/v1 over a recording messaging library', () => {
     });
 
     it("a line's originateContext set over REST is used by the next originate; the request's context wins", async () => {
-      await http().put('/api/v1/lines/306/settings').set(auth).send({ originateContext: 'sales' }).expect(200);
-      const res = await http().post('/api/v1/calls').set(auth).send({ line: '306', number: '100' }).expect(202);
+      await http()
+        .put('/api/v1/lines/306/settings')
+        .set(auth)
+        .send({ originateContext: 'sales' })
+        .expect(200);
+      const res = await http()
+        .post('/api/v1/calls')
+        .set(auth)
+        .send({ line: '306', number: '100' })
+        .expect(202);
       assert.equal((res.body as { context: string }).context, 'sales');
       assert.deepEqual(lib.commands[0]!.args, ['100', { context: 'sales' }]);
       assert.deepEqual(lib.commands[0]!.settings, { originateContext: 'sales' });
@@ -80,8 +101,16 @@ describe('REST /api/v1 over a recording messaging library', () => {
     });
 
     it('a line with disableCallCentre refuses to originate with 409', async () => {
-      await http().put('/api/v1/lines/307/settings').set(auth).send({ disableCallCentre: true }).expect(200);
-      const res = await http().post('/api/v1/calls').set(auth).send({ line: '307', number: '1' }).expect(409);
+      await http()
+        .put('/api/v1/lines/307/settings')
+        .set(auth)
+        .send({ disableCallCentre: true })
+        .expect(200);
+      const res = await http()
+        .post('/api/v1/calls')
+        .set(auth)
+        .send({ line: '307', number: '1' })
+        .expect(409);
       assert.equal((res.body as { code: string }).code, 'CALL_CENTRE_DISABLED');
       assert.equal(lib.commands.length, 0);
     });
@@ -95,7 +124,10 @@ describe('REST /api/v1 over a recording messaging library', () => {
         [a.id, b.id].sort(),
       );
       const one = await http().get('/api/v1/calls?line=306').set(auth).expect(200);
-      assert.deepEqual((one.body as { calls: { id: string }[] }).calls.map((c) => c.id), [b.id]);
+      assert.deepEqual(
+        (one.body as { calls: { id: string }[] }).calls.map((c) => c.id),
+        [b.id],
+      );
       const got = await http().get(`/api/v1/calls/${a.id}`).set(auth).expect(200);
       assert.deepEqual(got.body, { line: '305', call: { ...a, direction: CallDirection.IN } });
     });
@@ -159,12 +191,24 @@ describe('REST /api/v1 over a recording messaging library', () => {
     });
 
     it("transfer without a mode follows the line's useBlindTransfer setting", async () => {
-      await http().put('/api/v1/lines/320/settings').set(auth).send({ useBlindTransfer: true }).expect(200);
+      await http()
+        .put('/api/v1/lines/320/settings')
+        .set(auth)
+        .send({ useBlindTransfer: true })
+        .expect(200);
       const c = lib.addCall('320');
-      const r = await http().post(`/api/v1/calls/${c.id}/transfer`).set(auth).send({ target: '1' }).expect(202);
+      const r = await http()
+        .post(`/api/v1/calls/${c.id}/transfer`)
+        .set(auth)
+        .send({ target: '1' })
+        .expect(202);
       assert.equal((r.body as { mode: string }).mode, 'blind');
       const d = lib.addCall('321');
-      const s = await http().post(`/api/v1/calls/${d.id}/transfer`).set(auth).send({ target: '1' }).expect(202);
+      const s = await http()
+        .post(`/api/v1/calls/${d.id}/transfer`)
+        .set(auth)
+        .send({ target: '1' })
+        .expect(202);
       assert.equal((s.body as { mode: string }).mode, 'attended');
     });
 
@@ -198,10 +242,19 @@ describe('REST /api/v1 over a recording messaging library', () => {
         [MessagingErrorCode.NotImplemented, 501],
       ];
       for (const [code, status] of cases) {
-        lib.failNext = new MessagingCommandError(code, `refused: ${code}`, 'Extension does not exist');
+        lib.failNext = new MessagingCommandError(
+          code,
+          `refused: ${code}`,
+          'Extension does not exist',
+        );
         const res = await http().post('/api/v1/calls').set(auth).send({ line: '305', number: '1' });
         assert.equal(res.status, status, `${code}: ${JSON.stringify(res.body)}`);
-        const body = res.body as { code: string; message: string; detail?: string; statusCode: number };
+        const body = res.body as {
+          code: string;
+          message: string;
+          detail?: string;
+          statusCode: number;
+        };
         assert.equal(body.code, code);
         assert.equal(body.statusCode, status);
         assert.equal(body.message, `refused: ${code}`);
@@ -216,9 +269,19 @@ describe('REST /api/v1 over a recording messaging library', () => {
       const res = await http()
         .post('/api/v1/calls')
         .set(auth)
-        .send({ line: 'bad line', number: '1\r\nAction: Hangup', extra: 1, variables: { '1x': 'v' } })
+        .send({
+          line: 'bad line',
+          number: '1\r\nAction: Hangup',
+          extra: 1,
+          variables: { '1x': 'v' },
+        })
         .expect(400);
-      const body = res.body as { code: string; fields: string[]; errors: string[]; message: string };
+      const body = res.body as {
+        code: string;
+        fields: string[];
+        errors: string[];
+        message: string;
+      };
       assert.equal(body.code, 'VALIDATION_FAILED');
       assert.deepEqual([...body.fields].sort(), ['extra', 'line', 'number', 'variables']);
       assert.ok(body.errors.includes('extra: unknown field'), body.errors.join('\n'));
@@ -228,7 +291,10 @@ describe('REST /api/v1 over a recording messaging library', () => {
 
     it('400 for missing fields, bad enum, bad digits, bad path parameter and a bad query', async () => {
       const missing = await http().post('/api/v1/calls').set(auth).send({}).expect(400);
-      assert.deepEqual([...(missing.body as { fields: string[] }).fields].sort(), ['line', 'number']);
+      assert.deepEqual([...(missing.body as { fields: string[] }).fields].sort(), [
+        'line',
+        'number',
+      ]);
       const c = lib.addCall('305');
       const mode = await http()
         .post(`/api/v1/calls/${c.id}/transfer`)
@@ -236,13 +302,21 @@ describe('REST /api/v1 over a recording messaging library', () => {
         .send({ target: '1', mode: 'sideways' })
         .expect(400);
       assert.deepEqual((mode.body as { fields: string[] }).fields, ['mode']);
-      const dtmf = await http().post(`/api/v1/calls/${c.id}/dtmf`).set(auth).send({ digits: 'xyz' }).expect(400);
+      const dtmf = await http()
+        .post(`/api/v1/calls/${c.id}/dtmf`)
+        .set(auth)
+        .send({ digits: 'xyz' })
+        .expect(400);
       assert.deepEqual((dtmf.body as { fields: string[] }).fields, ['digits']);
       const line = await http().get('/api/v1/lines/a%20b').set(auth).expect(400);
       assert.deepEqual((line.body as { fields: string[] }).fields, ['line']);
       const q = await http().get('/api/v1/calls?line=a%0Ab&x=1').set(auth).expect(400);
       assert.deepEqual([...(q.body as { fields: string[] }).fields].sort(), ['line', 'x']);
-      const pause = await http().put('/api/v1/lines/305/queue-pause').set(auth).send({ paused: 'yes' }).expect(400);
+      const pause = await http()
+        .put('/api/v1/lines/305/queue-pause')
+        .set(auth)
+        .send({ paused: 'yes' })
+        .expect(400);
       assert.deepEqual((pause.body as { fields: string[] }).fields, ['paused']);
       const settings = await http()
         .put('/api/v1/lines/305/settings')
@@ -270,10 +344,19 @@ describe('REST /api/v1 over a recording messaging library', () => {
 
   describe('lines', () => {
     it('GET /lines/{line}: bound user, calls, queues, pause state; 404 for an unknown line', async () => {
-      await http().put('/api/v1/lines/305/settings').set(auth).send({ userUId: 'user-1' }).expect(200);
+      await http()
+        .put('/api/v1/lines/305/settings')
+        .set(auth)
+        .send({ userUId: 'user-1' })
+        .expect(200);
       const c = lib.addCall('305');
       lib.queues.set('305', [
-        { queue: 'support', memberInterface: 'Local/305@from-queue/n', paused: true, pausedReason: 'lunch' },
+        {
+          queue: 'support',
+          memberInterface: 'Local/305@from-queue/n',
+          paused: true,
+          pausedReason: 'lunch',
+        },
       ]);
       const res = await http().get('/api/v1/lines/305').set(auth).expect(200);
       const body = res.body as {
@@ -286,7 +369,10 @@ describe('REST /api/v1 over a recording messaging library', () => {
       };
       assert.equal(body.line, '305');
       assert.equal(body.userUId, 'user-1');
-      assert.deepEqual(body.calls.map((x) => x.id), [c.id]);
+      assert.deepEqual(
+        body.calls.map((x) => x.id),
+        [c.id],
+      );
       assert.equal(body.queues[0]!.queue, 'support');
       assert.equal(body.paused, true);
       assert.deepEqual(body.settings, { userUId: 'user-1' });
@@ -305,13 +391,19 @@ describe('REST /api/v1 over a recording messaging library', () => {
         .send({ paused: true, reason: 'break', queue: 'sales' })
         .expect(200);
       assert.deepEqual(
-        (res.body as { queues: { queue: string; paused: boolean }[] }).queues.map((q) => [q.queue, q.paused]),
+        (res.body as { queues: { queue: string; paused: boolean }[] }).queues.map((q) => [
+          q.queue,
+          q.paused,
+        ]),
         [
           ['support', false],
           ['sales', true],
         ],
       );
-      assert.deepEqual(lib.commands.map((x) => [x.command, ...x.args]), [['setQueuePause', true, 'break', 'sales']]);
+      assert.deepEqual(
+        lib.commands.map((x) => [x.command, ...x.args]),
+        [['setQueuePause', true, 'break', 'sales']],
+      );
     });
   });
 
@@ -330,7 +422,11 @@ describe('REST /api/v1 over a recording messaging library', () => {
         .send({ originateContext: null, useBlindTransfer: false })
         .expect(200);
       assert.deepEqual(patch.body, { debugMode: true, useBlindTransfer: false, userUId: 'u' });
-      const replaced = await http().put('/api/v1/lines/400/settings').set(auth).send({ disableCallCentre: false }).expect(200);
+      const replaced = await http()
+        .put('/api/v1/lines/400/settings')
+        .set(auth)
+        .send({ disableCallCentre: false })
+        .expect(200);
       assert.deepEqual(replaced.body, { disableCallCentre: false });
       const got = await http().get('/api/v1/lines/400/settings').set(auth).expect(200);
       assert.deepEqual(got.body, { disableCallCentre: false });
@@ -346,7 +442,11 @@ describe('REST /api/v1 over a recording messaging library', () => {
       rmSync(path, { force: true });
       mkdirSync(`${path}/blocked`, { recursive: true });
       try {
-        const res = await http().put('/api/v1/lines/401/settings').set(auth).send({ debugMode: true }).expect(503);
+        const res = await http()
+          .put('/api/v1/lines/401/settings')
+          .set(auth)
+          .send({ debugMode: true })
+          .expect(503);
         assert.equal((res.body as { code: string }).code, 'STORE_UNAVAILABLE');
         assert.equal(store.readiness().ready, false);
         const ready = await http().get('/health/ready').expect(503);
@@ -356,9 +456,16 @@ describe('REST /api/v1 over a recording messaging library', () => {
       } finally {
         rmSync(path, { recursive: true, force: true });
       }
-      await http().put('/api/v1/lines/401/settings').set(auth).send({ debugMode: true }).expect(200);
+      await http()
+        .put('/api/v1/lines/401/settings')
+        .set(auth)
+        .send({ debugMode: true })
+        .expect(200);
       const ok = await http().get('/health/ready').expect(200);
-      assert.equal((ok.body as { info: { storage: { status: string } } }).info.storage.status, 'up');
+      assert.equal(
+        (ok.body as { info: { storage: { status: string } } }).info.storage.status,
+        'up',
+      );
     });
   });
 
@@ -367,7 +474,13 @@ describe('REST /api/v1 over a recording messaging library', () => {
     const res = await http().get('/api/v1/libraries').set(auth).expect(200);
     assert.deepEqual(res.body, {
       libraries: [
-        { name: 'recording', aliases: ['Recording.Library'], active: true, ready: false, reason: 'not logged in' },
+        {
+          name: 'recording',
+          aliases: ['Recording.Library'],
+          active: true,
+          ready: false,
+          reason: 'not logged in',
+        },
       ],
     });
   });

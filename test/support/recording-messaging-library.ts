@@ -157,7 +157,8 @@ export class RecordingMessagingLibrary extends MessagingLibrary {
           lib.calls.set(call.id, call);
           return call;
         }),
-      answerCall: (id) => run('answerCall', [id], () => void setState(callOf(id), CallState.CONNECTED)),
+      answerCall: (id) =>
+        run('answerCall', [id], () => void setState(callOf(id), CallState.CONNECTED)),
       dropCall: (id) =>
         run('dropCall', [id], () => {
           callOf(id);
@@ -198,7 +199,10 @@ export class RecordingMessagingLibrary extends MessagingLibrary {
       setAgentState: (code, reason) =>
         run('setAgentState', [code, reason], () => ({ ...lib.lineStatus(line).agentState, code })),
       setWrapUpState: (active) =>
-        run('setWrapUpState', [active], () => ({ ...lib.lineStatus(line).agentState, wrapUp: active })),
+        run('setWrapUpState', [active], () => ({
+          ...lib.lineStatus(line).agentState,
+          wrapUp: active,
+        })),
       setQueuePause: (paused, reason, queue) =>
         run('setQueuePause', [paused, reason, queue], () => {
           const qs = (lib.queues.get(line) ?? []).map((q) =>

@@ -29,7 +29,9 @@ export function asteriskOptions(config: AppConfig): AsteriskLibraryOptions {
         minMs: a.reconnectMinDelayMs,
         maxMs: a.reconnectMaxDelayMs,
       }),
-      replay: a.filePath ? { file: a.filePath, speed: a.replaySpeed, loop: a.replayLoop } : undefined,
+      replay: a.filePath
+        ? { file: a.filePath, speed: a.replaySpeed, loop: a.replayLoop }
+        : undefined,
     },
     protocol: a.protocol,
     originateContext: a.originateContext,

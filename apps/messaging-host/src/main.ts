@@ -117,6 +117,8 @@ async function shutdown(
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`messaging-host: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(
+    `messaging-host: failed to start: ${err instanceof Error ? err.message : String(err)}\n`,
+  );
   process.exit(1);
 });

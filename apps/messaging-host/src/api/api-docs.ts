@@ -16,7 +16,12 @@ export function buildApiDocument(app: INestApplication): OpenAPIObject {
     )
     .setVersion('1')
     .addBearerAuth(
-      { type: 'http', scheme: 'bearer', description: 'An API key whose SHA-256 is in api.keys.' },
+      {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'API key',
+        description: 'An API key whose SHA-256 is in api.keys.',
+      },
       API_KEY_SCHEME,
     )
     .build();

@@ -6,11 +6,7 @@ import {
   type ArgumentsHost,
   type ExceptionFilter,
 } from '@nestjs/common';
-import {
-  MessagingCommandError,
-  MessagingErrorCode,
-  MessagingRegistryError,
-} from '@app/messaging';
+import { MessagingCommandError, MessagingErrorCode, MessagingRegistryError } from '@app/messaging';
 import { LineSettingsStoreError } from '../settings/line-settings.store';
 import type { ApiErrorDto } from './dto/error.dto';
 
@@ -86,7 +82,12 @@ export class ApiExceptionFilter implements ExceptionFilter {
       };
     }
     if (exception instanceof MessagingRegistryError) {
-      return { statusCode: 503, error: REASON[503]!, message: exception.message, code: exception.code };
+      return {
+        statusCode: 503,
+        error: REASON[503]!,
+        message: exception.message,
+        code: exception.code,
+      };
     }
     if (exception instanceof HttpException) {
       const statusCode = exception.getStatus();
@@ -109,7 +110,9 @@ export class ApiExceptionFilter implements ExceptionFilter {
       if (statusCode === 404) out.code ??= 'NOT_FOUND';
       return out;
     }
-    this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    this.logger.error(
+      exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
+    );
     return { statusCode: 500, error: REASON[500]!, message: 'internal error', code: 'INTERNAL' };
   }
 }

@@ -61,7 +61,10 @@ export class ApiMessagingService {
   findCall(id: string): { line: string; call: Call } {
     const found = this.library().findCall(id);
     if (!found) {
-      throw new MessagingCommandError(MessagingErrorCode.NoSuchCall, `no active call with id ${id}`);
+      throw new MessagingCommandError(
+        MessagingErrorCode.NoSuchCall,
+        `no active call with id ${id}`,
+      );
     }
     return found;
   }
@@ -74,7 +77,10 @@ export class ApiMessagingService {
   async hold(id: string): Promise<HoldResult> {
     const { line, call } = this.findCall(id);
     if (call.state === CallState.HOLDED) {
-      throw new MessagingCommandError(MessagingErrorCode.InvalidState, `call ${id} is already on hold`);
+      throw new MessagingCommandError(
+        MessagingErrorCode.InvalidState,
+        `call ${id} is already on hold`,
+      );
     }
     return this.withLine(line, undefined, (s) => s.holdCall(id));
   }
@@ -149,7 +155,9 @@ export class ApiMessagingService {
   ): Promise<T> {
     const session = this.library().openLine(line, {
       ...(stored?.originateContext ? { originateContext: stored.originateContext } : {}),
-      ...(stored?.useBlindTransfer !== undefined ? { useBlindTransfer: stored.useBlindTransfer } : {}),
+      ...(stored?.useBlindTransfer !== undefined
+        ? { useBlindTransfer: stored.useBlindTransfer }
+        : {}),
     });
     try {
       return await command(session);

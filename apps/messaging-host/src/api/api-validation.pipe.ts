@@ -6,7 +6,12 @@ function describe(e: ValidationError, path: string): string[] {
   const out: string[] = [];
   for (const [rule, msg] of Object.entries(e.constraints ?? {})) {
     if (rule === 'whitelistValidation') out.push(`${path}: unknown field`);
-    else out.push(msg.startsWith(`${e.property} `) ? `${path}: ${msg.slice(e.property.length + 1)}` : `${path}: ${msg}`);
+    else
+      out.push(
+        msg.startsWith(`${e.property} `)
+          ? `${path}: ${msg.slice(e.property.length + 1)}`
+          : `${path}: ${msg}`,
+      );
   }
   return out;
 }

@@ -23,7 +23,7 @@ import { SettingsController } from './settings.controller';
       inject: [AppConfig],
       useFactory: (config: AppConfig) => ({
         throttlers: [
-          { name: 'api', limit: config.api.rateLimit.limit, ttl: config.api.rateLimit.ttlMs },
+          { name: 'default', limit: config.api.rateLimit.limit, ttl: config.api.rateLimit.ttlMs },
         ],
         // The guard order puts ApiKeyGuard first: every counted request has a known key.
         getTracker: (req: Record<string, unknown>) =>

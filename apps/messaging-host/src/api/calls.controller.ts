@@ -30,7 +30,10 @@ import {
 } from './dto/calls.dto';
 import { ApiController } from './api-controller.decorator';
 
-const ID_PARAM = ApiParam({ name: 'id', description: 'The call id (as GET /api/v1/calls shows it).' });
+const ID_PARAM = ApiParam({
+  name: 'id',
+  description: 'The call id (as GET /api/v1/calls shows it).',
+});
 
 @ApiTags('calls')
 @ApiController()
@@ -147,7 +150,9 @@ export class CallsController {
   @HttpCode(HttpStatus.NO_CONTENT)
   @RequireScope('calls')
   @ID_PARAM
-  @ApiOperation({ summary: 'Cancel an attended transfer (drop the consultation, take the call back)' })
+  @ApiOperation({
+    summary: 'Cancel an attended transfer (drop the consultation, take the call back)',
+  })
   @ApiResponse({ status: 204, description: 'Cancelled.' })
   @ApiErrors(400, 404, 409, 502, 503, 501)
   async cancelTransfer(@Param() p: CallIdParams, @Body() dto: ConsultCallDto): Promise<void> {

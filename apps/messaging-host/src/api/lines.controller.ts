@@ -47,7 +47,10 @@ export class LinesController {
   })
   @ApiResponse({ status: 200, type: QueuePauseResultDto })
   @ApiErrors(400, 404, 409, 502, 503, 501)
-  async queuePause(@Param() p: LineParams, @Body() dto: QueuePauseDto): Promise<QueuePauseResultDto> {
+  async queuePause(
+    @Param() p: LineParams,
+    @Body() dto: QueuePauseDto,
+  ): Promise<QueuePauseResultDto> {
     const queues = await this.messaging.setQueuePause(p.line, dto.paused, dto.reason, dto.queue);
     return { line: p.line, queues };
   }

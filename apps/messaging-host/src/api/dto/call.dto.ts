@@ -3,7 +3,9 @@ import { CallDirection, CallState, type Call } from '@app/messaging';
 
 /** A call as one line sees it: the same object the CTI panel gets (PROTOCOL.md, "Call object"). */
 export class CallDto implements Call {
-  @ApiProperty({ description: 'Stable for the whole life of the call, hold and transfer included.' })
+  @ApiProperty({
+    description: 'Stable for the whole life of the call, hold and transfer included.',
+  })
   id!: string;
 
   @ApiProperty({ example: '305', description: "The user's line." })

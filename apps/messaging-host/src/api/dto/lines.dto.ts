@@ -2,7 +2,14 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsOptional, IsString, Matches } from 'class-validator';
 import { CallDto } from './call.dto';
 import { LineSettingsDto } from './settings.dto';
-import { LINE_PATTERN, LINE_RULE, NAME_PATTERN, NAME_RULE, TEXT_PATTERN, TEXT_RULE } from './api-patterns';
+import {
+  LINE_PATTERN,
+  LINE_RULE,
+  NAME_PATTERN,
+  NAME_RULE,
+  TEXT_PATTERN,
+  TEXT_RULE,
+} from './api-patterns';
 
 export class LineParams {
   @IsString()
@@ -21,7 +28,10 @@ export class QueuePauseDto {
   @Matches(TEXT_PATTERN, { message: `reason must be ${TEXT_RULE}` })
   reason?: string;
 
-  @ApiPropertyOptional({ example: 'support', description: 'One queue; default: all queues of the line.' })
+  @ApiPropertyOptional({
+    example: 'support',
+    description: 'One queue; default: all queues of the line.',
+  })
   @IsOptional()
   @IsString()
   @Matches(NAME_PATTERN, { message: `queue must be ${NAME_RULE}` })
@@ -85,7 +95,11 @@ export class LineStatusDto {
   @ApiProperty({ type: AgentStateDto })
   agentState!: AgentStateDto;
 
-  @ApiProperty({ type: LineSettingsDto, nullable: true, description: 'Stored settings, null when none.' })
+  @ApiProperty({
+    type: LineSettingsDto,
+    nullable: true,
+    description: 'Stored settings, null when none.',
+  })
   settings!: LineSettingsDto | null;
 }
 

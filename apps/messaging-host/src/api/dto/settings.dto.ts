@@ -9,13 +9,16 @@ import { NAME_PATTERN, NAME_RULE, TEXT_PATTERN, TEXT_RULE } from './api-patterns
  */
 export class LineSettingsDto implements StoredLineSettings {
   @ApiPropertyOptional({
-    description: 'Telephony integration off for this user: the panel shows no call button; REST refuses to originate (409).',
+    description:
+      'Telephony integration off for this user: the panel shows no call button; REST refuses to originate (409).',
   })
   @IsOptional()
   @IsBoolean({ message: 'disableCallCentre must be true or false' })
   disableCallCentre?: boolean;
 
-  @ApiPropertyOptional({ description: 'Diagnostic information in the browser console of the panel.' })
+  @ApiPropertyOptional({
+    description: 'Diagnostic information in the browser console of the panel.',
+  })
   @IsOptional()
   @IsBoolean({ message: 'debugMode must be true or false' })
   debugMode?: boolean;
