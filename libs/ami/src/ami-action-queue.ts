@@ -110,7 +110,10 @@ export class AmiActionQueue {
   }
 
   /** Sends an Originate; with `Async: true` it resolves once the OriginateResponse event arrived. */
-  sendOriginate(fields: AmiActionFields, opts: AmiOriginateOptions = {}): Promise<AmiOriginateResult> {
+  sendOriginate(
+    fields: AmiActionFields,
+    opts: AmiOriginateOptions = {},
+  ): Promise<AmiOriginateResult> {
     return this.enqueue<AmiOriginateResult>('originate', fields, opts);
   }
 
@@ -230,9 +233,13 @@ export class AmiActionQueue {
           p.reject(
             err instanceof AmiError
               ? err
-              : new AmiError(AmiErrorCode.ConnectionClosed, `AMI action ${action} not sent: the connection is closed`, {
-                  cause: err,
-                }),
+              : new AmiError(
+                  AmiErrorCode.ConnectionClosed,
+                  `AMI action ${action} not sent: the connection is closed`,
+                  {
+                    cause: err,
+                  },
+                ),
           );
         }
       }
@@ -271,7 +278,10 @@ export class AmiActionQueue {
       if (this.pending.get(p.id) !== p) return;
       this.settle(p);
       p.reject(
-        new AmiError(AmiErrorCode.Timeout, `AMI action ${p.action} (ActionID ${p.id}) got no ${what} within ${ms} ms`),
+        new AmiError(
+          AmiErrorCode.Timeout,
+          `AMI action ${p.action} (ActionID ${p.id}) got no ${what} within ${ms} ms`,
+        ),
       );
     }, ms);
   }
@@ -319,5 +329,7 @@ function positive(n: number | undefined): number | undefined {
 }
 
 function abortedError(action: string, signal: AbortSignal): AmiError {
-  return new AmiError(AmiErrorCode.Aborted, `AMI action ${action} aborted`, { cause: signal.reason });
+  return new AmiError(AmiErrorCode.Aborted, `AMI action ${action} aborted`, {
+    cause: signal.reason,
+  });
 }

@@ -76,7 +76,10 @@ export class AmiKeepalive {
       if (gen !== this.generation || !this.running) return;
       this.stop();
       this.options.onDead(
-        new AmiError(AmiErrorCode.Timeout, `AMI keepalive: no answer to Ping within ${timeoutMs} ms (dead peer)`),
+        new AmiError(
+          AmiErrorCode.Timeout,
+          `AMI keepalive: no answer to Ping within ${timeoutMs} ms (dead peer)`,
+        ),
       );
     }, timeoutMs);
     this.options.ping(timeoutMs).then(
@@ -84,7 +87,10 @@ export class AmiKeepalive {
       (err: unknown) => {
         // A Ping refused (queue full) or answered with an error still means the peer lives;
         // a timeout is left to the deadline, a closed connection to the owner's stop().
-        if (err instanceof AmiError && (err.code === AmiErrorCode.Timeout || err.code === AmiErrorCode.ConnectionClosed)) {
+        if (
+          err instanceof AmiError &&
+          (err.code === AmiErrorCode.Timeout || err.code === AmiErrorCode.ConnectionClosed)
+        ) {
           return;
         }
         this.answered(gen);

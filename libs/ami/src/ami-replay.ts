@@ -33,7 +33,11 @@ export interface AmiScenario {
  * list completes). OriginateResponse is kept: Asterisk broadcasts it. `tx` and `meta` records
  * only give time. Decoding errors name the file and line.
  */
-export function decodeScenario(records: readonly AmiScenarioRecord[], file: string, maxPacketBytes?: number): AmiScenario {
+export function decodeScenario(
+  records: readonly AmiScenarioRecord[],
+  file: string,
+  maxPacketBytes?: number,
+): AmiScenario {
   const events: AmiScenarioEvent[] = [];
   let serverVersion: string | undefined;
   const t0 = records.length > 0 ? records[0]!.t : 0;
@@ -66,7 +70,9 @@ export function decodeScenario(records: readonly AmiScenarioRecord[], file: stri
     current = rec;
     decoder.push(bytes);
     if (failure) {
-      throw new AmiError(AmiErrorCode.Scenario, `${file}:${lineOf(rec)}: ${failure.message}`, { cause: failure });
+      throw new AmiError(AmiErrorCode.Scenario, `${file}:${lineOf(rec)}: ${failure.message}`, {
+        cause: failure,
+      });
     }
   }
   return { file, serverVersion, events };
@@ -164,7 +170,10 @@ export class AmiScenarioPlayer {
       if (this.index >= events.length) {
         this.rounds += 1;
         if (this.options.loop && events.length > 0) {
-          this.options.logger?.debug({ rounds: this.rounds }, 'AMI replay: scenario over, starting again');
+          this.options.logger?.debug(
+            { rounds: this.rounds },
+            'AMI replay: scenario over, starting again',
+          );
           this.index = 0;
           this.roundStart = this.timers.now();
           this.next(0);
@@ -179,7 +188,10 @@ export class AmiScenarioPlayer {
         return;
       }
       const ev = events[this.index]!;
-      const due = this.speed === 0 ? 0 : this.roundStart + (ev.at - events[0]!.at) * (1000 / this.speed) - this.timers.now();
+      const due =
+        this.speed === 0
+          ? 0
+          : this.roundStart + (ev.at - events[0]!.at) * (1000 / this.speed) - this.timers.now();
       if (due > 0) {
         this.next(due);
         return;
@@ -236,7 +248,11 @@ const LIST_COMPLETE: Readonly<Record<string, string>> = {
 };
 
 /** The local answer of replay mode to an action: Success, as Asterisk would say it. */
-export function replayResponse(fields: AmiActionFields, actionId: string, list: boolean): AmiPacket {
+export function replayResponse(
+  fields: AmiActionFields,
+  actionId: string,
+  list: boolean,
+): AmiPacket {
   const action = String(fields.Action);
   const name = action.toLowerCase();
   const h: [string, string][] = [
@@ -291,7 +307,9 @@ export function replayOriginateResponse(fields: AmiActionFields, actionId: strin
 
 function looksLikeBanner(bytes: Buffer): boolean {
   const end = bytes.indexOf(0x0a);
-  const first = bytes.subarray(0, end === -1 ? Math.min(bytes.length, 200) : end).toString('latin1');
+  const first = bytes
+    .subarray(0, end === -1 ? Math.min(bytes.length, 200) : end)
+    .toString('latin1');
   return !first.includes(':') || /^[^:]*\/[0-9][0-9.]*\r?$/.test(first);
 }
 

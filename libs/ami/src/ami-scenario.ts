@@ -27,7 +27,9 @@ export function loadScenarioFile(file: string): AmiScenarioRecord[] {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
-    throw new AmiError(AmiErrorCode.Scenario, `cannot read scenario file ${file}: ${reason}`, { cause: err });
+    throw new AmiError(AmiErrorCode.Scenario, `cannot read scenario file ${file}: ${reason}`, {
+      cause: err,
+    });
   }
   return parseScenario(text, file);
 }
@@ -65,7 +67,10 @@ export function parseScenario(text: string, source = 'scenario'): AmiScenarioRec
       throw new AmiError(AmiErrorCode.Scenario, `${where}: "t" must be a number of epoch seconds`);
     }
     if (t < lastT) {
-      throw new AmiError(AmiErrorCode.Scenario, `${where}: "t" goes back in time (${t} after ${lastT})`);
+      throw new AmiError(
+        AmiErrorCode.Scenario,
+        `${where}: "t" goes back in time (${t} after ${lastT})`,
+      );
     }
     lastT = t;
     let b64 = r['b64'];
@@ -84,7 +89,10 @@ export function parseScenario(text: string, source = 'scenario'): AmiScenarioRec
       } else if (typeof txt === 'string' && txt !== '') {
         b64 = Buffer.from(txt, 'utf8').toString('base64');
       } else if (b64 === undefined) {
-        throw new AmiError(AmiErrorCode.Scenario, `${where}: an ${dir} record needs "b64" or "text"`);
+        throw new AmiError(
+          AmiErrorCode.Scenario,
+          `${where}: an ${dir} record needs "b64" or "text"`,
+        );
       }
     }
     const conn = r['conn'];
@@ -135,6 +143,10 @@ export function redactSecrets(bytes: Buffer): Buffer {
   const re = new RegExp(`(^|\\n)([ \\t]*)(${names})([ \\t]*:)[^\\r\\n]*`, 'gi');
   if (!re.test(text)) return bytes;
   re.lastIndex = 0;
-  const out = text.replace(re, (_m, start: string, ws: string, name: string, colon: string) => `${start}${ws}${name}${colon} ***`);
+  const out = text.replace(
+    re,
+    (_m, start: string, ws: string, name: string, colon: string) =>
+      `${start}${ws}${name}${colon} ***`,
+  );
   return Buffer.from(out, 'latin1');
 }

@@ -64,6 +64,8 @@ export interface AmiSocketHandlers {
   onEvent(packet: AmiPacket): void;
   /** Every packet received, before routing (keepalive activity). */
   onPacket?(packet: AmiPacket): void;
+  /** The banner arrived: the login starts. */
+  onBanner?(version: string): void;
   /** The connection ended after open() resolved: EOF, socket error, protocol error or destroy(). */
   onClose(error: AmiError): void;
 }
@@ -132,7 +134,10 @@ export class AmiSocket {
 
   /** Connects and runs the handshake. Rejects AmiError: AuthFailed, Timeout, Protocol, ConnectionClosed, Injection. */
   open(): Promise<AmiHandshake> {
-    if (this.socket) return Promise.reject(new Error('AmiSocket.open() called twice: make a new AmiSocket per connection'));
+    if (this.socket)
+      return Promise.reject(
+        new Error('AmiSocket.open() called twice: make a new AmiSocket per connection'),
+      );
     return new Promise<AmiHandshake>((resolve, reject) => {
       let settled = false;
       this.failHandshake = (error) => {
@@ -147,12 +152,18 @@ export class AmiSocket {
         this.handshakeTimer = undefined;
         if (this.phase === 'booting' && this.bootWaiter) {
           // Logged in, but no FullyBooted (e.g. the AMI user may not read `system`): go on.
-          this.logger.warn({ address: this.address }, 'AMI: no FullyBooted event within the handshake budget; continuing');
+          this.logger.warn(
+            { address: this.address },
+            'AMI: no FullyBooted event within the handshake budget; continuing',
+          );
           this.bootWaiter();
           return;
         }
         this.destroy(
-          new AmiError(AmiErrorCode.Timeout, `AMI handshake with ${this.address} timed out after ${budget} ms (${this.phase})`),
+          new AmiError(
+            AmiErrorCode.Timeout,
+            `AMI handshake with ${this.address} timed out after ${budget} ms (${this.phase})`,
+          ),
         );
       }, budget);
 
@@ -181,7 +192,9 @@ export class AmiSocket {
    * open() resolved, handlers.onClose(error) is called once.
    */
   destroy(error?: AmiError): void {
-    const err = error ?? new AmiError(AmiErrorCode.ConnectionClosed, `AMI connection to ${this.address} closed`);
+    const err =
+      error ??
+      new AmiError(AmiErrorCode.ConnectionClosed, `AMI connection to ${this.address} closed`);
     this.closeError ??= err;
     this.socket?.destroy();
     this.finish();
@@ -201,7 +214,10 @@ export class AmiSocket {
       else this.closeWaiters.push(resolve);
     });
     this.socket?.end();
-    const t = this.timers.setTimeout(() => this.destroy(new AmiError(AmiErrorCode.Closed, 'AMI client closed')), timeoutMs);
+    const t = this.timers.setTimeout(
+      () => this.destroy(new AmiError(AmiErrorCode.Closed, 'AMI client closed')),
+      timeoutMs,
+    );
     await closed;
     this.timers.clearTimeout(t);
   }
@@ -225,14 +241,20 @@ export class AmiSocket {
       if (this.phase === 'connecting') this.phase = 'banner';
       socket.setKeepAlive(true, 30_000);
       this.tap('meta', Buffer.alloc(0), `connected to ${this.address}`);
-      this.logger.debug({ address: this.address, tls: Boolean(tls) }, 'AMI: connected, waiting for the banner');
+      this.logger.debug(
+        { address: this.address, tls: Boolean(tls) },
+        'AMI: connected, waiting for the banner',
+      );
     });
     this.decoder = new AmiDecoder(
       {
         onBanner: (version, line) => this.onBanner(version, line),
         onPacket: (packet) => this.onPacket(packet),
         onError: (error) => {
-          this.logger.warn({ err: errorSummary(error), address: this.address }, 'AMI: protocol error, resetting the connection');
+          this.logger.warn(
+            { err: errorSummary(error), address: this.address },
+            'AMI: protocol error, resetting the connection',
+          );
           this.destroy(error);
         },
       },
@@ -244,7 +266,10 @@ export class AmiSocket {
     });
     socket.on('end', () => {
       this.tap('meta', Buffer.alloc(0), 'EOF (peer closed the connection)');
-      this.closeError ??= new AmiError(AmiErrorCode.ConnectionClosed, `AMI connection closed by ${this.address}`);
+      this.closeError ??= new AmiError(
+        AmiErrorCode.ConnectionClosed,
+        `AMI connection closed by ${this.address}`,
+      );
     });
     socket.on('error', (err: Error) => {
       this.closeError ??= new AmiError(AmiErrorCode.ConnectionClosed, err.message, { cause: err });
@@ -257,6 +282,7 @@ export class AmiSocket {
   private onBanner(version: string, line: string): void {
     this.banner = line;
     this.serverVersion = version;
+    this.handlers.onBanner?.(version);
     this.bannerWaiter?.(line);
   }
 
@@ -301,7 +327,12 @@ export class AmiSocket {
         };
       });
     }
-    return { serverVersion: this.serverVersion, banner: this.banner, fullyBooted: this.fullyBooted, rejectedFilters };
+    return {
+      serverVersion: this.serverVersion,
+      banner: this.banner,
+      fullyBooted: this.fullyBooted,
+      rejectedFilters,
+    };
   }
 
   private failBanner: ((error: AmiError) => void) | undefined;
@@ -313,11 +344,28 @@ export class AmiSocket {
       if ((this.options.authType ?? 'plain') === 'md5') {
         const challenge = await this.queue.send({ Action: 'Challenge', AuthType: 'md5' });
         const nonce = challenge.get('Challenge');
-        if (!nonce) throw new AmiError(AmiErrorCode.Protocol, `AMI Challenge answered without a Challenge value`);
-        const key = createHash('md5').update(nonce + secret).digest('hex');
-        await this.queue.send({ Action: 'Login', AuthType: 'md5', Username: username, Key: key, Events: events });
+        if (!nonce)
+          throw new AmiError(
+            AmiErrorCode.Protocol,
+            `AMI Challenge answered without a Challenge value`,
+          );
+        const key = createHash('md5')
+          .update(nonce + secret)
+          .digest('hex');
+        await this.queue.send({
+          Action: 'Login',
+          AuthType: 'md5',
+          Username: username,
+          Key: key,
+          Events: events,
+        });
       } else {
-        await this.queue.send({ Action: 'Login', Username: username, Secret: secret, Events: events });
+        await this.queue.send({
+          Action: 'Login',
+          Username: username,
+          Secret: secret,
+          Events: events,
+        });
       }
     } catch (err) {
       if (err instanceof AmiActionError) {
@@ -325,7 +373,10 @@ export class AmiSocket {
       }
       if (err instanceof AmiError && err.code === AmiErrorCode.Injection) {
         // Never echo what was refused: it may be the secret.
-        throw new AmiError(AmiErrorCode.Injection, 'AMI username or secret contains CR or LF; not sent');
+        throw new AmiError(
+          AmiErrorCode.Injection,
+          'AMI username or secret contains CR or LF; not sent',
+        );
       }
       throw err;
     }
@@ -335,7 +386,9 @@ export class AmiSocket {
   private async sendFilters(): Promise<{ filter: string; message: string }[]> {
     const filters = this.options.eventFilter ?? DEFAULT_AMI_EVENT_FILTER;
     const results = await Promise.allSettled(
-      filters.map((filter) => this.queue.send({ Action: 'Filter', Operation: 'Add', Filter: filter })),
+      filters.map((filter) =>
+        this.queue.send({ Action: 'Filter', Operation: 'Add', Filter: filter }),
+      ),
     );
     const rejected: { filter: string; message: string }[] = [];
     results.forEach((r, i) => {
@@ -347,21 +400,30 @@ export class AmiSocket {
       throw r.reason;
     });
     if (rejected.length > 0) {
-      this.logger.warn({ rejected }, 'AMI: Asterisk refused some event filter lines; those events still arrive');
+      this.logger.warn(
+        { rejected },
+        'AMI: Asterisk refused some event filter lines; those events still arrive',
+      );
     }
     return rejected;
   }
 
   /** FullyBooted is a `system` event: only wait for it when the session receives that class. */
   private expectFullyBooted(): boolean {
-    const events = (this.options.events ?? 'on').toLowerCase().split(',').map((s) => s.trim());
+    const events = (this.options.events ?? 'on')
+      .toLowerCase()
+      .split(',')
+      .map((s) => s.trim());
     return events.some((e) => ['on', 'yes', 'true', 'all', 'system'].includes(e));
   }
 
   private write(bytes: Buffer, action: string): void {
     const socket = this.socket;
     if (!socket || this.phase === 'closed' || socket.destroyed || !socket.writable) {
-      throw new AmiError(AmiErrorCode.ConnectionClosed, `AMI action ${action} not sent: not connected to ${this.address}`);
+      throw new AmiError(
+        AmiErrorCode.ConnectionClosed,
+        `AMI action ${action} not sent: not connected to ${this.address}`,
+      );
     }
     this.tap('tx', bytes, undefined, action);
     socket.write(bytes);
@@ -383,7 +445,8 @@ export class AmiSocket {
     this.phase = 'closed';
     this.clearHandshakeTimer();
     const error =
-      this.closeError ?? new AmiError(AmiErrorCode.ConnectionClosed, `AMI connection to ${this.address} closed`);
+      this.closeError ??
+      new AmiError(AmiErrorCode.ConnectionClosed, `AMI connection to ${this.address} closed`);
     this.closeError = error;
     this.decoder?.reset();
     this.queue.end(error);
@@ -409,7 +472,11 @@ function positive(n: number | undefined): number | undefined {
 function toAmiError(err: unknown, address: string): AmiError {
   if (err instanceof AmiError) return err;
   const message = err instanceof Error ? err.message : String(err);
-  return new AmiError(AmiErrorCode.ConnectionClosed, `AMI connection to ${address} failed: ${message}`, { cause: err });
+  return new AmiError(
+    AmiErrorCode.ConnectionClosed,
+    `AMI connection to ${address} failed: ${message}`,
+    { cause: err },
+  );
 }
 
 /** What of an error goes into a log line: code and message (never fields of an action). */

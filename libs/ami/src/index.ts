@@ -9,3 +9,4 @@ export * from './ami-socket';
 export * from './ami-scenario';
 export * from './ami-replay';
 export * from './protocol';
+export * from './ami-client';

@@ -30,7 +30,8 @@ export function exponentialBackoff(opts: ExponentialBackoffOptions = {}): Reconn
   if (!(minMs >= 0) || !(maxMs >= minMs)) {
     throw new RangeError(`exponentialBackoff: need 0 <= minMs <= maxMs (got ${minMs}, ${maxMs})`);
   }
-  if (!(factor >= 1)) throw new RangeError(`exponentialBackoff: factor must be >= 1 (got ${factor})`);
+  if (!(factor >= 1))
+    throw new RangeError(`exponentialBackoff: factor must be >= 1 (got ${factor})`);
   if (!(jitter >= 0 && jitter <= 1)) {
     throw new RangeError(`exponentialBackoff: jitter must be within 0..1 (got ${jitter})`);
   }

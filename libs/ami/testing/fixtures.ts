@@ -1,19 +1,9 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { loadScenarioFile, type AmiScenarioRecord } from '@app/ami';
 import { join, resolve } from 'node:path';
 
-/** One line of a recorded trace (`../shared/fixtures/asterisk/*.jsonl`, also what the recorder writes). */
-export interface TraceRecord {
-  seq: number;
-  conn: number;
-  dir: 'rx' | 'tx' | 'meta';
-  /** Epoch seconds. */
-  t: number;
-  ts?: string;
-  len: number;
-  b64: string;
-  text?: string;
-  note?: string;
-}
+/** One line of a recorded trace (`../shared/fixtures/asterisk/*.jsonl`): the scenario format. */
+export type TraceRecord = AmiScenarioRecord;
 
 /**
  * The folder of recorded AMI traces. `MESSAGING_HOST_FIXTURES` overrides; by default it is
@@ -54,46 +44,8 @@ export function fixturePath(name: string): string {
   return join(fixturesDir(), name.endsWith('.jsonl') ? name : `${name}.jsonl`);
 }
 
-/** Parses a trace file (jsonl, one record per line; blank lines ignored). */
-export function parseTrace(text: string, source = 'trace'): TraceRecord[] {
-  const out: TraceRecord[] = [];
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.trim();
-    if (!line) continue;
-    let rec: unknown;
-    try {
-      rec = JSON.parse(line);
-    } catch {
-      throw new Error(`${source}:${i + 1}: not a JSON line`);
-    }
-    const r = rec as Partial<TraceRecord>;
-    if (
-      typeof r.dir !== 'string' ||
-      !['rx', 'tx', 'meta'].includes(r.dir) ||
-      typeof r.t !== 'number' ||
-      (r.dir !== 'meta' && typeof r.b64 !== 'string')
-    ) {
-      throw new Error(`${source}:${i + 1}: a trace record needs dir (rx|tx|meta), t and b64`);
-    }
-    out.push({
-      seq: typeof r.seq === 'number' ? r.seq : out.length + 1,
-      conn: typeof r.conn === 'number' ? r.conn : 1,
-      dir: r.dir,
-      t: r.t,
-      ts: r.ts,
-      len: typeof r.len === 'number' ? r.len : 0,
-      b64: r.b64 ?? '',
-      text: r.text,
-      note: r.note,
-    });
-  }
-  return out;
-}
-
 export function readTrace(name: string): TraceRecord[] {
-  const path = fixturePath(name);
-  return parseTrace(readFileSync(path, 'utf8'), path);
+  return loadScenarioFile(fixturePath(name));
 }
 
 /** The bytes Asterisk sent, per connection, in order (each element one socket read). */

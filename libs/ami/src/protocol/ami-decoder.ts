@@ -46,7 +46,9 @@ export class AmiDecoder {
   ) {
     const max = options.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES;
     if (!(Number.isInteger(max) && max > 0)) {
-      throw new RangeError(`maxPacketBytes must be a positive integer (got ${String(options.maxPacketBytes)})`);
+      throw new RangeError(
+        `maxPacketBytes must be a positive integer (got ${String(options.maxPacketBytes)})`,
+      );
     }
     this.max = max;
     this.expectBanner = options.expectBanner ?? true;
@@ -86,7 +88,8 @@ export class AmiDecoder {
     if (this.expectBanner && !this.bannerSeen) {
       const nl = buf.indexOf(LF);
       if (nl === -1) {
-        if (buf.length > MAX_BANNER_BYTES) return this.fail(`no AMI banner in the first ${MAX_BANNER_BYTES} bytes`);
+        if (buf.length > MAX_BANNER_BYTES)
+          return this.fail(`no AMI banner in the first ${MAX_BANNER_BYTES} bytes`);
         this.keep(buf, 0);
         return;
       }
@@ -94,7 +97,10 @@ export class AmiDecoder {
       if (end > 0 && buf[end - 1] === 0x0d) end -= 1;
       const line = buf.toString('utf8', 0, end);
       const m = BANNER.exec(line);
-      if (!m) return this.fail(`the peer is not an AMI server: its first line is not a banner like "Asterisk Call Manager/9.0.0"`);
+      if (!m)
+        return this.fail(
+          `the peer is not an AMI server: its first line is not a banner like "Asterisk Call Manager/9.0.0"`,
+        );
       this.bannerSeen = true;
       this.handlers.onBanner?.(m[2]!, line);
       if (this.failed) return;
@@ -119,7 +125,8 @@ export class AmiDecoder {
       const rest = Buffer.from(leftover, 'utf8');
       const tail = buf.subarray(end);
       const joined = tail.length > 0 ? Buffer.concat([rest, tail]) : rest;
-      if (joined.length > this.max) return this.fail(`AMI packet larger than maxPacketBytes (${this.max} bytes)`);
+      if (joined.length > this.max)
+        return this.fail(`AMI packet larger than maxPacketBytes (${this.max} bytes)`);
       this.pending = joined;
       // Only the --END COMMAND-- marker can complete it: rescan from the start of what came after.
       this.scanned = Math.max(0, rest.length - 3);
@@ -131,7 +138,8 @@ export class AmiDecoder {
   /** Keeps buf[from..] for the next push (a copy when it is a small part of a large chunk). */
   private keep(buf: Buffer, from: number): void {
     const rest = buf.length - from;
-    if (rest > this.max) return this.fail(`AMI packet larger than maxPacketBytes (${this.max} bytes)`);
+    if (rest > this.max)
+      return this.fail(`AMI packet larger than maxPacketBytes (${this.max} bytes)`);
     if (rest === 0) {
       this.pending = null;
       this.scanned = 0;

@@ -46,7 +46,10 @@ export function encodeAction(fields: AmiActionFields): Buffer {
     } else if (typeof value === 'object') {
       for (const [name, v] of Object.entries(value as Record<string, unknown>)) {
         if (name.includes('=')) {
-          throw new AmiError(AmiErrorCode.Injection, `AMI header ${key}: the name ${JSON.stringify(name)} contains '='; not sent`);
+          throw new AmiError(
+            AmiErrorCode.Injection,
+            `AMI header ${key}: the name ${JSON.stringify(name)} contains '='; not sent`,
+          );
         }
         out += line(key, `${name}=${scalar(key, v)}`);
       }
@@ -61,15 +64,24 @@ function scalar(key: string, v: unknown): string {
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'bigint') return String(v);
   if (typeof v === 'boolean') return v ? 'true' : 'false';
-  throw new AmiError(AmiErrorCode.Injection, `AMI header ${key}: a value of type ${typeof v} cannot be sent`);
+  throw new AmiError(
+    AmiErrorCode.Injection,
+    `AMI header ${key}: a value of type ${typeof v} cannot be sent`,
+  );
 }
 
 function line(key: string, value: string): string {
   if (!KEY.test(key)) {
-    throw new AmiError(AmiErrorCode.Injection, `AMI header name ${JSON.stringify(key.slice(0, 40))} is not a plain token; not sent`);
+    throw new AmiError(
+      AmiErrorCode.Injection,
+      `AMI header name ${JSON.stringify(key.slice(0, 40))} is not a plain token; not sent`,
+    );
   }
   if (value.includes('\r') || value.includes('\n')) {
-    throw new AmiError(AmiErrorCode.Injection, `AMI header ${key}: the value contains CR or LF; not sent`);
+    throw new AmiError(
+      AmiErrorCode.Injection,
+      `AMI header ${key}: the value contains CR or LF; not sent`,
+    );
   }
   return `${key}: ${value}\r\n`;
 }

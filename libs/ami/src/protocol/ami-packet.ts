@@ -117,7 +117,8 @@ export class AmiPacket {
       else if (Array.isArray(prev)) prev.push(v);
       else out[k] = [prev, v];
     }
-    if (this.rawOutput.length > 0 && out['Output'] === undefined) out['Output'] = [...this.rawOutput];
+    if (this.rawOutput.length > 0 && out['Output'] === undefined)
+      out['Output'] = [...this.rawOutput];
     return out;
   }
 
