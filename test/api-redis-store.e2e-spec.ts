@@ -49,7 +49,10 @@ describe('REST settings with storage.driver redis (real redis-server)', () => {
     const res = await request(second.url).get('/api/v1/lines/305/settings').set(auth).expect(200);
     assert.deepEqual(res.body, { originateContext: 'sales', userUId: 'u1' });
     const ready = await request(api.url).get('/health/ready').expect(200);
-    assert.equal((ready.body as { info: { storage: { status: string } } }).info.storage.status, 'up');
+    assert.equal(
+      (ready.body as { info: { storage: { status: string } } }).info.storage.status,
+      'up',
+    );
   });
 
   it('Redis gone: readiness 503 naming storage, reads and writes 503; Redis back: 200 again', async () => {
@@ -71,7 +74,11 @@ describe('REST settings with storage.driver redis (real redis-server)', () => {
 
     await redis.restart();
     await until(() => store.readiness().ready);
-    await request(api.url).put('/api/v1/lines/305/settings').set(auth).send({ debugMode: true }).expect(200);
+    await request(api.url)
+      .put('/api/v1/lines/305/settings')
+      .set(auth)
+      .send({ debugMode: true })
+      .expect(200);
     await request(api.url).get('/health/ready').expect(200);
   });
 });
