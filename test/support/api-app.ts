@@ -5,10 +5,12 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { MessagingModule } from '@app/messaging';
 import { ApiModule } from '../../apps/messaging-host/src/api/api.module';
 import { setupApiDocs } from '../../apps/messaging-host/src/api/api-docs';
+import { AppModule } from '../../apps/messaging-host/src/app.module';
 import type { AppConfig, ApiScope } from '../../apps/messaging-host/src/config/app-config';
 import { AppConfigModule } from '../../apps/messaging-host/src/config/app-config.module';
 import { loadConfig } from '../../apps/messaging-host/src/config/config.loader';
@@ -81,6 +83,40 @@ export async function startApiApp(options: {
     ],
   }).compile();
   const app = moduleRef.createNestApplication({ logger: false });
+  setupApiDocs(app);
+  await app.listen(0, '127.0.0.1');
+  const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
+  return {
+    app,
+    config,
+    url: `http://127.0.0.1:${port}`,
+    dataDir,
+    close: async () => {
+      await app.close();
+      if (ownDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * The whole service as main.ts builds it (AppModule with the Asterisk library, gateway, health,
+ * settings, REST and its documents), configured from `env` as the process would be.
+ */
+export async function startServiceApp(options: {
+  env: Record<string, string>;
+  dataDir?: string;
+}): Promise<ApiApp> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'mh-app-'));
+  const ownDir = options.dataDir === undefined;
+  const { config } = loadConfig({
+    argv: [],
+    cwd: dataDir,
+    env: { STORAGE__FILE__PATH: join(dataDir, 'settings.json'), ...options.env },
+  });
+  const app = await NestFactory.create(AppModule.forRoot(config), {
+    logger: false,
+    abortOnError: false,
+  });
   setupApiDocs(app);
   await app.listen(0, '127.0.0.1');
   const { port } = (app.getHttpServer() as Server).address() as AddressInfo;

@@ -1,4 +1,4 @@
-import { Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Global, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig, type StorageConfig } from '../config/app-config';
 import { FileLineSettingsStore } from './file-line-settings.store';
 import { LineSettingsStore } from './line-settings.store';
@@ -20,9 +20,10 @@ export async function createLineSettingsStore(storage: StorageConfig): Promise<L
 }
 
 /**
- * Binds `LineSettingsStore` to the configured driver and exports it. Import it wherever the
- * settings are needed (REST, gateway, health's StorageHealthIndicator); it is one instance.
+ * Binds `LineSettingsStore` to the configured driver and exports it, globally (one instance):
+ * the REST API, the gateway (OpenConnection) and health's StorageHealthIndicator inject it.
  */
+@Global()
 @Module({
   providers: [
     {
