@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { connect } from 'node:net';
-import { AmiDecoder, encodeAction } from '@app/ami';
+import { AmiClient, AmiDecoder, encodeAction } from '@app/ami';
 import type { EventChecker } from './ami-bench-check';
 
 /** What a reader needs: where the server is, and the checker its consumer feeds. */
@@ -20,10 +20,42 @@ const HOST = '127.0.0.1';
 
 const load = createRequire(__filename);
 
-/** Ours: the push decoder over a plain socket. */
+/**
+ * Ours: the AmiClient facade (socket, login, action queue, decoder), every event through
+ * `events$`. Plain login, no server-side filter lines and event classes `call,agent` (so it does
+ * not wait for FullyBooted, which the corpus does not hold); no keepalive pings.
+ */
 const ours: Reader = ({ port, user, checker, done }) => {
+  const client = new AmiClient({
+    host: HOST,
+    port,
+    username: user,
+    secret: SECRET,
+    events: 'call,agent',
+    eventFilter: [],
+    pingIntervalMs: 0,
+  });
+  let ready = false;
+  const finish = (error?: string): void => {
+    done(error);
+    void client.close();
+  };
+  client.events$.subscribe((p) => {
+    checker.checkArrays(p.keys, p.values);
+    if (checker.done) finish();
+  });
+  client.status$.subscribe((s) => {
+    if (s.state === 'ready') ready = true;
+    else if (s.state === 'disconnected' && ready) finish();
+    else if (s.state === 'auth-failed') finish(`login: ${s.reason ?? ''}`);
+  });
+  client.start();
+};
+
+/** Our decoder alone over a plain socket (what the facade costs on top shows beside it). */
+const decoder: Reader = ({ port, user, checker, done }) => {
   const socket = connect(port, HOST);
-  const decoder = new AmiDecoder({
+  const amiDecoder = new AmiDecoder({
     onBanner: () => {
       socket.write(
         encodeAction({ Action: 'Login', ActionID: 'login-1', Username: user, Secret: SECRET }),
@@ -36,7 +68,7 @@ const ours: Reader = ({ port, user, checker, done }) => {
     },
     onError: (e) => done(`decoder: ${e.message}`),
   });
-  socket.on('data', (chunk: Buffer) => decoder.push(chunk));
+  socket.on('data', (chunk: Buffer) => amiDecoder.push(chunk));
   socket.on('error', (e) => done(`socket: ${e.message}`));
   socket.on('close', () => done());
 };
@@ -145,6 +177,7 @@ const asteriskAmiClient: Reader = ({ port, user, checker, done }) => {
 
 export const READERS: Readonly<Record<string, Reader>> = {
   ours,
+  'ours-decoder': decoder,
   raw,
   'asterisk.io': asteriskIo,
   yana,

@@ -1,6 +1,7 @@
 /**
- * `npm run bench:ami`: our AMI decoder against the npm AMI libraries and a raw boundary counter,
- * over loopback TCP, alternating in one run.
+ * `npm run bench:ami`: our AMI client (AmiClient, events through `events$`) against the npm AMI
+ * libraries and a raw boundary counter, over loopback TCP, alternating in one run; our bare
+ * decoder over a socket (`ours-decoder`) shows beside it what the facade costs.
  *
  * A child process serves a generated corpus of realistic events (ami-bench-corpus.ts) like
  * Asterisk does (banner, Login answer sharing a read with the first events, chunks cut anywhere);

@@ -29,18 +29,19 @@ export class AmiPacket {
     const keys = this.keys;
     // Asterisk's own spelling first: the common case costs no lowercasing.
     for (let i = 0; i < keys.length; i++) if (keys[i] === key) return this.values[i];
-    const lower = key.toLowerCase();
-    const lk = this.lower();
-    for (let i = 0; i < lk.length; i++) if (lk[i] === lower) return this.values[i];
+    // Then without regard to case, allocating nothing (a miss, e.g. ActionID of an event, is common).
+    for (let i = 0; i < keys.length; i++)
+      if (sameIgnoringCase(keys[i]!, key)) return this.values[i];
     return undefined;
   }
 
   /** Every value of `key` (case-insensitive), in order. */
   getAll(key: string): string[] {
-    const lower = key.toLowerCase();
-    const lk = this.lower();
+    const keys = this.keys;
     const out: string[] = [];
-    for (let i = 0; i < lk.length; i++) if (lk[i] === lower) out.push(this.values[i]!);
+    for (let i = 0; i < keys.length; i++) {
+      if (sameIgnoringCase(keys[i]!, key)) out.push(this.values[i]!);
+    }
     return out;
   }
 
@@ -152,4 +153,24 @@ export class AmiPacket {
       pairs.map((p) => p[1]),
     );
   }
+}
+
+/**
+ * Whether a and b are the same header name without regard to case: ASCII letters fold directly;
+ * a difference in any other character is decided by toLowerCase().
+ */
+function sameIgnoringCase(a: string, b: string): boolean {
+  const n = a.length;
+  if (n !== b.length) return false;
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 0x41 && x <= 0x5a) x += 0x20;
+    if (y >= 0x41 && y <= 0x5a) y += 0x20;
+    if (x === y) continue;
+    if (x < 0x80 && y < 0x80) return false;
+    return a.toLowerCase() === b.toLowerCase();
+  }
+  return true;
 }
