@@ -375,6 +375,21 @@ describe('AmiDecoder UTF-8', () => {
     assert.deepEqual(decode(bytewise(buf), { expectBanner: false }), expected);
   });
 
+  it('decodes mixed scripts in one chunk, packet after packet', () => {
+    const names = ['Пётр', 'José', 'Ελένη', 'Юлия', '日本', 'Zoë 😀', 'plain', 'Ёж', 'Łukasz'];
+    const text = names
+      .map(
+        (n, i) =>
+          `Event: Newchannel\r\nCallerIDName: ${n}\r\nExten: ${i}\r\nConnectedLineName: ${n}${n}\r\n\r\n`,
+      )
+      .join('');
+    const packets = packetsOf([bytes(text)]);
+    assert.deepEqual(
+      packets.map((p) => [p.get('CallerIDName'), p.get('ConnectedLineName')]),
+      names.map((n) => [n, n + n]),
+    );
+  });
+
   it('decodes a Cyrillic header name too', () => {
     const [p] = packetsOf([bytes('Event: UserEvent\r\nИмя: Пётр\r\n\r\n')]);
     assert.equal(p!.get('Имя'), 'Пётр');

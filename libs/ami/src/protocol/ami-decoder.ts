@@ -64,6 +64,8 @@ export class AmiDecoder {
   private failed = false;
   /** Bumped by reset() and fail(): a handler that resets the decoder stops the current push. */
   private generation = 0;
+  /** The character that began the last run of bytes over 0x7f (a UTF-8 lead byte), or ''. */
+  private lastLead = '';
 
   constructor(
     private readonly handlers: AmiDecoderHandlers,
@@ -291,7 +293,7 @@ export class AmiDecoder {
     const n = text.length;
     const generation = this.generation;
     // Index of the next character over 0x7f (a UTF-8 byte), n when none.
-    let high = isAscii(buf.subarray(start, end)) ? n : nextHigh(text, 0);
+    let high = isAscii(buf.subarray(start, end)) ? n : this.nextHigh(text, 0, buf, start);
     let colon = -1;
     let pos = 0;
     while (pos < n) {
@@ -327,7 +329,7 @@ export class AmiDecoder {
           if (high < le) {
             keys.push(high < ke ? utf8(buf, start + pos, start + ke) : text.slice(pos, ke));
             values.push(utf8(buf, start + vs, start + le));
-            high = nextHigh(text, le);
+            high = this.nextHigh(text, le, buf, start);
           } else {
             keys.push(ke - pos < SLICE_MIN ? text.slice(pos, ke) : longKey(text, pos, ke));
             values.push(text.slice(vs, le));
@@ -339,7 +341,7 @@ export class AmiDecoder {
           let line: string;
           if (high < le) {
             line = utf8(buf, start + pos, start + le);
-            high = nextHigh(text, le);
+            high = this.nextHigh(text, le, buf, start);
           } else {
             line = text.slice(pos, le);
           }
@@ -404,6 +406,26 @@ export class AmiDecoder {
     this.handlers.onPacket(new AmiPacket(keys, values, output));
   }
 
+  /**
+   * Index of the first character over 0x7f in text (buf[start..] as latin1) at or after from, or
+   * text.length. Text in one script repeats the same UTF-8 lead byte (0xD0 begins every capital
+   * Cyrillic letter): a memchr-fast search for the last one seen, checked by a SIMD test that
+   * nothing over 0x7f comes before it, spares the slower regular expression scan most times.
+   */
+  private nextHigh(text: string, from: number, buf: Buffer, start: number): number {
+    const lead = this.lastLead;
+    if (lead !== '') {
+      const at = text.indexOf(lead, from);
+      const to = at === -1 ? text.length : at;
+      if (isAscii(buf.subarray(start + from, start + to))) return to;
+    }
+    HIGH.lastIndex = from;
+    if (!HIGH.test(text)) return text.length;
+    const found = HIGH.lastIndex - 1;
+    this.lastLead = text[found]!;
+    return found;
+  }
+
   private fail(message: string): void {
     this.failed = true;
     this.pending = [];
@@ -455,12 +477,6 @@ function internalize(s: string): string {
   const holder: Record<string, true> = { [s]: true };
   for (const k in holder) return k;
   return s;
-}
-
-/** Index of the first character over 0x7f in text at or after from, or text.length. */
-function nextHigh(text: string, from: number): number {
-  HIGH.lastIndex = from;
-  return HIGH.test(text) ? HIGH.lastIndex - 1 : text.length;
 }
 
 interface SliceBuffer {
