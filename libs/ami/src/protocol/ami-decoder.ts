@@ -459,11 +459,7 @@ function longKey(text: string, s: number, e: number): string {
       Math.imul(text.charCodeAt(e - 6), 0x27d4eb2f)) >>>
     22;
   const cached = longKeys[slot];
-  if (cached !== undefined && cached.length === len) {
-    let i = len - 1;
-    while (i >= 0 && cached.charCodeAt(i) === text.charCodeAt(s + i)) i -= 1;
-    if (i < 0) return cached;
-  }
+  if (cached !== undefined && cached.length === len && text.startsWith(cached, s)) return cached;
   const key = internalize(text.slice(s, e));
   longKeys[slot] = key;
   return key;
