@@ -377,7 +377,35 @@ export function generateCorpus(count: number, seed: number): Corpus {
     }
     events.push(e);
   }
-  return { events };
+  return { events: flatten(events) };
+}
+
+/**
+ * The generator builds strings by concatenation (the engine keeps those as ropes, slow to compare
+ * until flattened). The checker compares every received key and value with these, for every
+ * reader alike: give it flat strings, each distinct one once, so the check costs as little as it
+ * can and does not hide the differences between readers. Header names become engine-internalized
+ * strings, like the property names of the peers' event objects and the literals code compares with.
+ */
+function flatten(events: readonly CorpusEvent[]): CorpusEvent[] {
+  const strings = new Map<string, string>();
+  const flat = (v: string): string => {
+    let f = strings.get(v);
+    if (f === undefined) {
+      f = Buffer.from(v, 'utf8').toString('utf8');
+      strings.set(f, f);
+    }
+    return f;
+  };
+  const keyLists = new Map<readonly string[], string[]>();
+  return events.map((e) => {
+    let keys = keyLists.get(e.keys);
+    if (keys === undefined) {
+      keys = e.keys.map((k) => Object.keys({ [k]: 0 })[0]!);
+      keyLists.set(e.keys, keys);
+    }
+    return { keys, values: e.values.map(flat) };
+  });
 }
 
 /** The event as Asterisk writes it: `Key: value` lines with CRLF, an empty line at the end. */

@@ -27,12 +27,17 @@ export class AmiPacket {
   /** The first value of `key` (case-insensitive), or undefined. */
   get(key: string): string | undefined {
     const keys = this.keys;
-    // Asterisk's own spelling first: the common case costs no lowercasing.
-    for (let i = 0; i < keys.length; i++) if (keys[i] === key) return this.values[i];
-    // Then without regard to case, allocating nothing (a miss, e.g. ActionID of an event, is common).
-    for (let i = 0; i < keys.length; i++)
-      if (sameIgnoringCase(keys[i]!, key)) return this.values[i];
-    return undefined;
+    const len = key.length;
+    // Asterisk's own spelling wins; else the first name equal without regard to case. One pass,
+    // allocating nothing: a miss (the ActionID of an event) is common.
+    let other = -1;
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!;
+      if (k.length !== len) continue;
+      if (k === key) return this.values[i];
+      if (other === -1 && sameIgnoringCase(k, key)) other = i;
+    }
+    return other === -1 ? undefined : this.values[other];
   }
 
   /** Every value of `key` (case-insensitive), in order. */
