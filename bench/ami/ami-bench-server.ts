@@ -14,7 +14,7 @@ import { corpusBytes, generateCorpus, prng } from './ami-bench-corpus';
 
 export const BANNER = 'Asterisk Call Manager/9.0.0\r\n';
 /** Events sent to a `warmup` login. */
-export const WARMUP_EVENTS = 60_000;
+export const WARMUP_EVENTS = 40_000;
 export const WARMUP_USER = 'warmup';
 
 /** Chunk sizes: log-uniform 256 B .. 16 KiB, like Asterisk's writes coalesced by a busy kernel. */

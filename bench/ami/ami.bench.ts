@@ -152,6 +152,12 @@ async function main(): Promise<void> {
     for (const p of peers) if (summary.get(p)!.rate > summary.get(fastest)!.rate) fastest = p;
     const peer = summary.get(fastest) ?? { rate: NaN };
     const rawRate = summary.get('raw')!.rate;
+    const peerCpu = summary.get(fastest)?.cpuRate ?? NaN;
+    console.log(
+      `cpu time: ours=${Math.round(ours.cpuRate)} ${fastest}=${Math.round(peerCpu)} ` +
+        `raw=${Math.round(summary.get('raw')!.cpuRate)} ratio_peer=${(ours.cpuRate / peerCpu).toFixed(2)} ` +
+        `ratio_raw=${(ours.cpuRate / summary.get('raw')!.cpuRate).toFixed(2)} (events per CPU second of each reader's process)`,
+    );
     console.log(
       `RESULT ours=${Math.round(ours.rate)} fastest_peer=${fastest}:${Math.round(peer.rate)} ` +
         `ratio_peer=${(ours.rate / peer.rate).toFixed(2)} ratio_raw=${(ours.rate / rawRate).toFixed(2)} ` +
