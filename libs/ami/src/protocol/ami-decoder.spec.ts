@@ -327,6 +327,22 @@ describe('AmiDecoder command output', () => {
     assert.deepEqual(decode(bytewise(buf), { expectBanner: false }), expected);
   });
 
+  it('reads a long old-form answer with many empty lines fed a few bytes at a time', () => {
+    const lines = Array.from({ length: 3000 }, (_, i) => (i % 3 === 0 ? '' : `line ${i}`));
+    const text =
+      'Response: Follows\r\nPrivilege: Command\r\n' +
+      lines.map((l) => `${l}\n`).join('') +
+      '--END COMMAND--\r\n\r\n' +
+      after;
+    const buf = bytes(text);
+    const chunks: Buffer[] = [];
+    for (let i = 0; i < buf.length; i += 5) chunks.push(buf.subarray(i, i + 5));
+    const p = packetsOf(chunks);
+    assert.equal(p.length, 2);
+    assert.deepEqual(p[0]!.output, lines);
+    assert.equal(p[1]!.event, 'FullyBooted');
+  });
+
   it('reads the marker at the end of the last output line', () => {
     const [p] = packetsOf([
       bytes('Response: Follows\r\nPrivilege: Command\r\nNo such command\n--END COMMAND--\r\n\r\n'),

@@ -64,6 +64,10 @@ export class AmiDecoder {
   private failed = false;
   /** Bumped by reset() and fail(): a handler that resets the decoder stops the current push. */
   private generation = 0;
+  /** Whether what is held is an old-style command answer (its first line is complete). */
+  private heldFollows = false;
+  /** Whether its `--END COMMAND--` marker is among the held bytes. */
+  private heldMarker = false;
   /** The character that began the last run of bytes over 0x7f (a UTF-8 lead byte), or ''. */
   private lastLead = '';
 
@@ -95,6 +99,8 @@ export class AmiDecoder {
   reset(): void {
     this.pending = [];
     this.pendingLength = 0;
+    this.heldFollows = false;
+    this.heldMarker = false;
     this.failed = false;
     this.bannerSeen = false;
     this.generation += 1;
@@ -110,6 +116,23 @@ export class AmiDecoder {
     }
     if (this.pendingLength === 0) {
       this.decode(chunk);
+      return;
+    }
+    if (this.heldFollows) {
+      // An old-style command answer ends at the first empty line after its marker (its output
+      // may hold empty lines): wait for both without decoding what is held again and again.
+      if (!this.heldMarker) this.heldMarker = this.markerArrives(chunk);
+      if (!this.heldMarker || this.firstEndAfterHeld(chunk) === -1) {
+        this.hold(chunk);
+        return;
+      }
+      const parts = this.pending;
+      const held = this.pendingLength;
+      this.pending = [];
+      this.pendingLength = 0;
+      this.heldFollows = false;
+      this.heldMarker = false;
+      this.decode(Buffer.concat([...parts, chunk], held + chunk.length));
       return;
     }
     // Nothing can finish before a packet end (an empty line) arrives: keep collecting until then
@@ -281,6 +304,18 @@ export class AmiDecoder {
     // A copy when it is a small part of a large chunk, so the chunk can be freed.
     this.pending = [rest * 4 < n ? Buffer.from(view) : view];
     this.pendingLength = rest;
+    this.heldFollows = isFollows(data, from);
+    this.heldMarker = this.heldFollows && data.indexOf(END_COMMAND, from) !== -1;
+  }
+
+  /** Whether the `--END COMMAND--` marker ends within chunk (it may begin in the held bytes). */
+  private markerArrives(chunk: Buffer): boolean {
+    if (chunk.indexOf(END_COMMAND) !== -1) return true;
+    const k = END_COMMAND.length - 1;
+    const tail: number[] = [];
+    for (let i = Math.min(k, this.pendingLength); i >= 1; i--) tail.push(this.heldByteFromEnd(i)!);
+    const seam = Buffer.concat([Buffer.from(tail), chunk.subarray(0, k)]);
+    return seam.indexOf(END_COMMAND) !== -1;
   }
 
   /**
@@ -430,6 +465,8 @@ export class AmiDecoder {
     this.failed = true;
     this.pending = [];
     this.pendingLength = 0;
+    this.heldFollows = false;
+    this.heldMarker = false;
     this.generation += 1;
     this.handlers.onError(new AmiError(AmiErrorCode.Protocol, message));
   }
