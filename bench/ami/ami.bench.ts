@@ -5,13 +5,13 @@
  *
  * A child process serves a generated corpus of realistic events (ami-bench-corpus.ts) like
  * Asterisk does (banner, Login answer sharing a read with the first events, chunks cut anywhere);
- * each measured run is another child process (one reader, a clean heap, its own peak RSS). Every
- * reader's consumer hands every key and value of every event to the same check against the
- * generator: a differing event is "mangled", a missing one "lost". Rounds alternate the readers
- * (each once per round, order rotated); figures are the median over rounds. events/s is wall
- * clock from connect to the last event; "cpu ev/s" divides by the reader process's CPU time
- * instead (less sensitive to other load on the machine; the raw counter mostly waits for the
- * server, so its CPU figure is far higher than what the connection delivers).
+ * each measured run is another child process (one reader, a clean heap, its own peak RSS), warmed
+ * up first on short streams. Every reader's consumer hands every key and value of every event to
+ * the same check against the generator: a differing event is "mangled", a missing one "lost".
+ * Rounds alternate the readers (each once per round, order rotated); figures are the median over
+ * rounds. events/s is wall clock from connect to the last event (the RESULT line); "cpu ev/s"
+ * divides by the CPU time of the reader's process instead, a cross-check that other load on the
+ * machine disturbs less.
  *
  * Options: --events N (default 200000), --rounds N (default 5), --seed N, --readers a,b (a subset of
  * the peers, for a quick look; ours and raw always run).
