@@ -10,8 +10,8 @@
  * the same check against the generator: a differing event is "mangled", a missing one "lost".
  * Rounds alternate the readers (each once per round, order rotated); figures are the median over
  * rounds. events/s is wall clock from connect to the last event (the RESULT line); "cpu ev/s"
- * divides by the CPU time of the reader's process instead, a cross-check that other load on the
- * machine disturbs less.
+ * divides by the CPU time of the reader's process instead (all its threads: the engine's parallel
+ * garbage collection counts too), a cross-check that other load on the machine disturbs less.
  *
  * Options: --events N (default 200000), --rounds N (default 5), --seed N, --readers a,b (a subset of
  * the peers, for a quick look; ours and raw always run).
