@@ -106,6 +106,11 @@ export class AmiDecoder {
     this.generation += 1;
   }
 
+  /**
+   * Feeds the next bytes of the stream; handlers run before it returns. The decoder may keep a view
+   * of the chunk's unfinished tail until the next push: do not write into a pushed Buffer again
+   * (a socket's reads are fresh Buffers; a reused read buffer needs a copy first).
+   */
   push(chunk: Buffer): void {
     if (this.failed || chunk.length === 0) return;
     if (this.expectBanner && !this.bannerSeen) {
