@@ -66,6 +66,9 @@ export class AmiDecoder {
   private failed = false;
   /** Bumped by reset() and fail(): a handler that resets the decoder stops the current push. */
   private generation = 0;
+  /** Reused while a packet is read; each packet gets exact copies. */
+  private readonly scratchKeys: string[] = [];
+  private readonly scratchValues: string[] = [];
   /** Whether what is held is an old-style command answer (its first line is complete). */
   private heldFollows = false;
   /** Whether its `--END COMMAND--` marker is among the held bytes. */
@@ -344,8 +347,9 @@ export class AmiDecoder {
         pos += 1;
         continue;
       }
-      const keys: string[] = [];
-      const values: string[] = [];
+      const keys = this.scratchKeys;
+      const values = this.scratchValues;
+      let count = 0;
       let raw: string[] | undefined;
       const packetStart = pos;
       // One line per turn; the packet ends at an empty line.
@@ -369,12 +373,14 @@ export class AmiDecoder {
           let v: number;
           while (vs < le && ((v = text.charCodeAt(vs)) === SPACE || v === TAB)) vs += 1;
           if (high < le) {
-            keys.push(high < ke ? utf8(buf, start + pos, start + ke) : text.slice(pos, ke));
-            values.push(utf8(buf, start + vs, start + le));
+            keys[count] = high < ke ? utf8(buf, start + pos, start + ke) : text.slice(pos, ke);
+            values[count] = utf8(buf, start + vs, start + le);
+            count += 1;
             high = this.nextHigh(text, le, buf, start);
           } else {
-            keys.push(ke - pos < SLICE_MIN ? text.slice(pos, ke) : longKey(text, pos, ke));
-            values.push(text.slice(vs, le));
+            keys[count] = ke - pos < SLICE_MIN ? text.slice(pos, ke) : longKey(text, pos, ke);
+            values[count] = text.slice(vs, le);
+            count += 1;
             if (pos === packetStart && (c === 0x52 || c === 0x72) && values[0] === 'Follows') {
               if (keys[0]!.toLowerCase() === 'response') return start + packetStart;
             }
@@ -392,8 +398,15 @@ export class AmiDecoder {
         pos = lineEnd + 1;
         if (pos >= n) break;
       }
-      if (keys.length > 0 || raw !== undefined) {
-        this.handlers.onPacket(new AmiPacket(keys, values, raw));
+      const packetKeys = keys.slice(0, count);
+      const packetValues = values.slice(0, count);
+      if (count > SCRATCH_KEEP) {
+        // A rare huge packet: do not keep that much around.
+        keys.length = 0;
+        values.length = 0;
+      }
+      if (count > 0 || raw !== undefined) {
+        this.handlers.onPacket(new AmiPacket(packetKeys, packetValues, raw));
         if (this.failed || generation !== this.generation) return -1;
       }
     }
@@ -488,6 +501,8 @@ const HIGH = /[\x80-\xff]/g;
  * come from a cache of flat, engine-internalized strings instead.
  */
 const SLICE_MIN = 13;
+/** Scratch arrays longer than this are let go after the packet. */
+const SCRATCH_KEEP = 256;
 const LONG_KEYS_SIZE = 1024;
 const longKeys: (string | undefined)[] = new Array<string | undefined>(LONG_KEYS_SIZE).fill(
   undefined,
