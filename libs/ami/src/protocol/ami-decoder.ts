@@ -53,8 +53,8 @@ const TOKEN_KEY = /^[A-Za-z0-9_-]+$/;
  * decoding; character index = byte index), lines are cut from it with indexOf and slice, and only
  * the few values that hold bytes over 0x7f (Cyrillic names ...) are decoded as UTF-8 from the
  * bytes (splitting at ASCII bytes, CR, LF or ':', gives the same text as decoding the whole).
- * Held bytes are copied once, when the packet they begin ends; long header names come from a
- * cache of flat strings. Measured by `npm run bench:ami`.
+ * Held bytes are copied once, when the packet they begin ends; header and value lists are
+ * filled in reused arrays and copied once per packet. Measured by `npm run bench:ami`.
  */
 export class AmiDecoder {
   private readonly max: number;
@@ -378,7 +378,7 @@ export class AmiDecoder {
             count += 1;
             high = this.nextHigh(text, le, buf, start);
           } else {
-            keys[count] = ke - pos < SLICE_MIN ? text.slice(pos, ke) : longKey(text, pos, ke);
+            keys[count] = text.slice(pos, ke);
             values[count] = text.slice(vs, le);
             count += 1;
             if (pos === packetStart && (c === 0x52 || c === 0x72) && values[0] === 'Follows') {
@@ -494,45 +494,8 @@ export class AmiDecoder {
 
 const HIGH = /[\x80-\xff]/g;
 
-/**
- * Substrings this long or longer are views into the text they were cut from (V8's sliced
- * strings): comparing one costs several times more than comparing a flat string, and keeps the
- * whole chunk's text alive. Long header names (`ConnectedLineName`, `DestChannelStateDesc` ...)
- * come from a cache of flat, engine-internalized strings instead.
- */
-const SLICE_MIN = 13;
 /** Scratch arrays longer than this are let go after the packet. */
 const SCRATCH_KEEP = 256;
-const LONG_KEYS_SIZE = 1024;
-const longKeys: (string | undefined)[] = new Array<string | undefined>(LONG_KEYS_SIZE).fill(
-  undefined,
-);
-
-/** The header name text[s..e) (ASCII, at least SLICE_MIN long) from the cache of flat names. */
-function longKey(text: string, s: number, e: number): string {
-  const len = e - s;
-  const slot =
-    (Math.imul(len, 0x9e3779b1) ^
-      Math.imul(text.charCodeAt(s + 4), 0x85ebca6b) ^
-      Math.imul(text.charCodeAt(e - 1), 0xc2b2ae35) ^
-      Math.imul(text.charCodeAt(e - 6), 0x27d4eb2f)) >>>
-    22;
-  const cached = longKeys[slot];
-  if (cached !== undefined && cached.length === len && text.startsWith(cached, s)) return cached;
-  const key = internalize(text.slice(s, e));
-  longKeys[slot] = key;
-  return key;
-}
-
-/**
- * A flat copy of s that shares nothing with the text it was cut from (a property name is
- * internalized by the engine, like the string literals header names are compared with).
- */
-function internalize(s: string): string {
-  const holder: Record<string, true> = { [s]: true };
-  for (const k in holder) return k;
-  return s;
-}
 
 interface SliceBuffer {
   latin1Slice(start: number, end: number): string;
