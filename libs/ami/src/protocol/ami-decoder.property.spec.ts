@@ -35,8 +35,11 @@ function run(
   const decoder = new AmiDecoder(
     {
       onBanner: (v, line) => out.banners.push(`${v}|${line}`),
-      onPacket: (p: AmiPacket) =>
-        out.packets.push(JSON.stringify([p.keys, p.values, p.output, p.toString()])),
+      onPacket: (p: AmiPacket) => {
+        // The decoder's ActionID hint finds what a lookup finds.
+        assert.equal(p.actionId, p.get('ActionID'));
+        out.packets.push(JSON.stringify([p.keys, p.values, p.output, p.toString()]));
+      },
       onError: (e) => {
         assert.ok(e instanceof AmiError, 'errors are AmiError');
         assert.equal(e.code, AmiErrorCode.Protocol);
@@ -97,6 +100,8 @@ const keyArb = fc.oneof(
     'Event',
     'Response',
     'ActionID',
+    'actionid',
+    'ACTIONID',
     'Channel',
     'CallerIDName',
     'ChanVariable',

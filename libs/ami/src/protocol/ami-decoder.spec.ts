@@ -212,6 +212,22 @@ describe('AmiDecoder line ends and headers', () => {
     assert.equal(p!.get('Key'), 'v  ');
   });
 
+  it('finds ActionID in any case, the exact spelling first, also beside UTF-8 values', () => {
+    const [a, b, c, d] = packetsOf([
+      bytes(
+        'Response: Success\r\nActionID: Пётр-1\r\n\r\n' +
+          'Response: Success\r\nactionid: x\r\nActionID: y\r\n\r\n' +
+          'Event: X\r\nACTIONID: z\r\nActionId: w\r\n\r\n' +
+          'Event: Newchannel\r\nPriority: 1\r\nUniqueid: 1.2\r\nLinkedid: 1.2\r\n\r\n',
+      ),
+    ]);
+    assert.equal(a!.actionId, 'Пётр-1');
+    assert.equal(b!.actionId, 'y');
+    assert.equal(c!.actionId, 'z');
+    assert.equal(d!.actionId, undefined);
+    for (const p of [a, b, c, d]) assert.equal(p!.actionId, p!.get('ActionID'));
+  });
+
   it('matches keys without regard to case and keeps their wire spelling', () => {
     const [p] = packetsOf([
       bytes('EVENT: Newchannel\r\nactionid: 7\r\nUniqueID: 1795582075.5\r\n\r\n'),

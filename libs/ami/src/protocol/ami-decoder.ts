@@ -352,6 +352,9 @@ export class AmiDecoder {
       let count = 0;
       let raw: string[] | undefined;
       const packetStart = pos;
+      // Where ActionID is (what every response is routed by): spelt so, or else in another case.
+      let idExact = -1;
+      let idOther = -1;
       // One line per turn; the packet ends at an empty line.
       for (;;) {
         const nl = text.indexOf('\n', pos);
@@ -372,6 +375,11 @@ export class AmiDecoder {
           let vs = colon + 1;
           let v: number;
           while (vs < le && ((v = text.charCodeAt(vs)) === SPACE || v === TAB)) vs += 1;
+          if (ke - pos === 8 && idExact === -1 && high >= ke) {
+            const id = actionIdAt(text, pos);
+            if (id === 1) idExact = count;
+            else if (id === 2 && idOther === -1) idOther = count;
+          }
           if (high < le) {
             keys[count] = high < ke ? utf8(buf, start + pos, start + ke) : text.slice(pos, ke);
             values[count] = utf8(buf, start + vs, start + le);
@@ -406,7 +414,9 @@ export class AmiDecoder {
         values.length = 0;
       }
       if (count > 0 || raw !== undefined) {
-        this.handlers.onPacket(new AmiPacket(packetKeys, packetValues, raw));
+        this.handlers.onPacket(
+          new AmiPacket(packetKeys, packetValues, raw, idExact !== -1 ? idExact : idOther),
+        );
         if (this.failed || generation !== this.generation) return -1;
       }
     }
@@ -493,6 +503,21 @@ export class AmiDecoder {
 }
 
 const HIGH = /[\x80-\xff]/g;
+
+/** 1 when text[pos..pos+8) is `ActionID`, 2 when it is in another case, else 0. */
+function actionIdAt(text: string, pos: number): number {
+  let exact = 1;
+  for (let j = 0; j < 8; j++) {
+    const c = text.charCodeAt(pos + j);
+    const e = ACTION_ID.charCodeAt(j);
+    if (c === e) continue;
+    // Every character of ActionID is a letter: equal in another case when equal with bit 0x20 set.
+    if ((c | 0x20) !== (e | 0x20)) return 0;
+    exact = 2;
+  }
+  return exact;
+}
+const ACTION_ID = 'ActionID';
 
 /** Scratch arrays longer than this are let go after the packet. */
 const SCRATCH_KEEP = 256;

@@ -17,6 +17,11 @@ export class AmiPacket {
     readonly values: readonly string[],
     /** Lines that were not `Key: value` (command output, Asterisk < 14), and every `Output:` value. */
     private readonly rawOutput: readonly string[] = NO_LINES,
+    /**
+     * Where ActionID is, when the decoder already knows (-1: none); else undefined. A hint only:
+     * it must be what get('ActionID') finds.
+     */
+    private readonly actionIdIndex?: number,
   ) {}
 
   /** Number of header lines. */
@@ -65,7 +70,9 @@ export class AmiPacket {
   }
 
   get actionId(): string | undefined {
-    return this.get('ActionID');
+    const at = this.actionIdIndex;
+    if (at === undefined) return this.get('ActionID');
+    return at === -1 ? undefined : this.values[at];
   }
 
   /** `ChanVariable` headers (`ChanVariable: NAME=value`, or `ChanVariable(NAME): value` as older Asterisk writes them) as a map. */
