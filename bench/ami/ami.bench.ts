@@ -123,7 +123,7 @@ async function main(): Promise<void> {
     console.log(
       `${'reader'.padEnd(20)} ${'events/s'.padStart(10)} ${'vs ours'.padStart(8)} ` +
         `${'cpu ev/s'.padStart(10)} ${'peak RSS'.padStart(9)} ` +
-        `${'base RSS'.padStart(9)} ${'lost'.padStart(7)} ${'mangled'.padStart(8)}`,
+        `${'base RSS'.padStart(9)} ${'growth'.padStart(8)} ${'lost'.padStart(7)} ${'mangled'.padStart(8)}`,
     );
     for (const [name, rs] of runs) {
       summary.set(name, {
@@ -136,16 +136,19 @@ async function main(): Promise<void> {
     }
     const ours = summary.get('ours')!;
     for (const [name, s] of summary) {
-      const base = Math.max(...runs.get(name)!.map((r) => r.baseRssMiB));
+      const base = median(runs.get(name)!.map((r) => r.baseRssMiB));
+      const growth = median(runs.get(name)!.map((r) => r.peakRssMiB - r.baseRssMiB));
       console.log(
         `${name.padEnd(20)} ${fmt(s.rate).padStart(10)} ${(s.rate / ours.rate).toFixed(2).padStart(8)} ` +
           `${fmt(s.cpuRate).padStart(10)} ` +
           `${`${s.peak.toFixed(0)} MiB`.padStart(9)} ${`${base.toFixed(0)} MiB`.padStart(9)} ` +
+          `${`${growth.toFixed(0)} MiB`.padStart(8)} ` +
           `${String(s.lost).padStart(7)} ${String(s.mangled).padStart(8)}`,
       );
     }
     console.log(
-      '(median over rounds; peak RSS includes the expected corpus, which base RSS shows alone)',
+      '(median over rounds; peak RSS: the largest seen during a run, the most of all rounds; base RSS: ' +
+        'before the run, mostly the expected corpus of the check; growth: peak minus base, median)',
     );
     const peers = PEERS.filter((p) => summary.has(p));
     let fastest = peers[0] ?? 'none';
