@@ -204,7 +204,9 @@ export class ClientGateway
       }
       origin ??= pending.origin;
     }
-    const token = url.searchParams.get('token') ?? undefined;
+    // `?token=` (ours), or `access_token` as SignalR clients send an accessTokenFactory's token.
+    const token =
+      url.searchParams.get('token') ?? url.searchParams.get('access_token') ?? undefined;
     const peer = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
     this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       const client = new ClientSocket(ws, this.context, this.socketLogger, {
