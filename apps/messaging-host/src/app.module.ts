@@ -7,6 +7,8 @@ import { AppConfigModule } from './config/app-config.module';
 import { GatewayModule } from './gateway/gateway.module';
 import { HealthModule } from './health/health.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
+import { ApiModule } from './api/api.module';
+import { SettingsModule } from './settings/settings.module';
 
 /** What the Asterisk library needs, from the validated `asterisk` block. */
 export function asteriskOptions(config: AppConfig): AsteriskLibraryOptions {
@@ -55,6 +57,8 @@ export class AppModule {
         MessagingModule.forRoot({ defaultLibrary: config.messaging.defaultLibrary }),
         AsteriskModule.forRoot(asteriskOptions(config)),
         HealthModule,
+        SettingsModule,
+        ...(config.api.enabled ? [ApiModule] : []),
         GatewayModule,
       ],
     };

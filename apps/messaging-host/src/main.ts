@@ -5,6 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module';
+import { setupApiDocs } from './api/api-docs';
 import { ConfigError } from './config/config.errors';
 import { loadConfig, type LoadedConfig } from './config/config.loader';
 import { createRootLogger, PinoNestLogger } from './logging/pino-logger';
@@ -46,6 +47,7 @@ async function main(): Promise<void> {
     // Our own signal handling below: Nest's re-raises the signal after closing (exit code 143).
     abortOnError: false,
   });
+  if (config.api.enabled) setupApiDocs(app);
   const server = app.getHttpServer() as Server;
   const sockets = trackSockets(server);
   await app.listen(config.server.port, config.server.host);
