@@ -17,6 +17,7 @@ import {
   type SignalRMajor,
 } from '../apps/messaging-host/src/gateway/testing/signalr-clients';
 import { CALL_KEYS } from '../apps/messaging-host/src/gateway/protocol/client-protocol';
+import { LineSettingsStore } from '../apps/messaging-host/src/settings/line-settings.store';
 
 const LINE = '305';
 const USER = '410006e1-ca4e-4502-a9ec-e54d922d2c00';
@@ -234,4 +235,36 @@ describe('gateway e2e: full session over replayed fixtures (real app, real Aster
       }
     });
   }
+});
+
+describe('gateway e2e: per-line settings from the settings store (real app)', () => {
+  let t: RealApp;
+  before(async () => {
+    t = await startRealApp();
+  });
+  after(() => t?.close());
+
+  it('refuses a line whose stored settings disable the call centre (error 5), applies stored debugMode', async () => {
+    const store = t.app.get(LineSettingsStore);
+    await store.put('306', { disableCallCentre: true });
+    const refused = await WsCtiClient.connect(`ws://127.0.0.1:${t.port}`);
+    const e = await refused.open('306', USER);
+    assert.equal(e.eventType, 3, e.content);
+    assert.equal((e.parsed as { errorType: number }).errorType, 5);
+    await refused.events.waitClosed();
+
+    await store.put(LINE, { debugMode: true });
+    const c = await WsCtiClient.connect(`ws://127.0.0.1:${t.port}`);
+    try {
+      assert.equal((await c.open(LINE, USER)).eventType, 2);
+      await t.ami.replay('d_inbound_missed');
+      await expectSequence(c, [5, 6, 11]);
+      const raw = c.events.all.filter((x) => x.eventType === 16);
+      assert.ok(raw.length > 0, 'debug mode sends RAW_DATA');
+      assert.ok(raw.every((x) => typeof x.parsed === 'object' && x.parsed !== null));
+    } finally {
+      await c.close();
+      await store.delete(LINE);
+    }
+  });
 });

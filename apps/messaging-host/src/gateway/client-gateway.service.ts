@@ -5,7 +5,6 @@ import type { AddressInfo } from 'node:net';
 import {
   Injectable,
   Logger,
-  Optional,
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
@@ -59,7 +58,7 @@ export class ClientGateway
     private readonly config: AppConfig,
     registry: MessagingRegistry,
     private readonly adapterHost: HttpAdapterHost,
-    @Optional() store?: LineSettingsStore,
+    store: LineSettingsStore,
   ) {
     this.security = new GatewaySecurity(config.security);
     this.negotiate = new NegotiateHandler(SIGNALR_HUB_PATHS, this.security);
@@ -76,11 +75,6 @@ export class ClientGateway
       security: this.security,
       logger: new Logger('ClientSession'),
     };
-    if (!store) {
-      this.logger.warn(
-        'no LineSettingsStore is provided: OpenConnection uses the client connectionParams only',
-      );
-    }
   }
 
   onModuleInit(): void {

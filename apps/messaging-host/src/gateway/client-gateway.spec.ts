@@ -240,7 +240,9 @@ describe('ClientGateway over plain WebSocket (fake library)', () => {
     assert.equal((await plain.open('331', 'u331', { assembly: FAKE })).eventType, 2);
     assert.deepEqual(t.lib.opened.find((o) => o.line === '330')?.settings, {
       originateContext: 'ctx-330',
+      debugMode: true,
     });
+    assert.deepEqual(t.lib.opened.find((o) => o.line === '331')?.settings, { debugMode: false });
     t.lib.emit({
       type: MsgEventType.RAW_DATA,
       line: '330',

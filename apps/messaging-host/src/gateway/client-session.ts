@@ -30,8 +30,8 @@ import type { GatewaySecurity } from './security/gateway-security';
 export interface GatewayContext {
   registry: MessagingRegistry;
   hub: LineHub;
-  /** Per-line settings; absent until a settings module provides the store. */
-  store: LineSettingsStore | undefined;
+  /** Per-line settings (the settings module binds the configured driver). */
+  store: LineSettingsStore;
   security: GatewaySecurity;
   logger: Logger;
 }
@@ -333,7 +333,6 @@ export class ClientSession implements LineMember {
   }
 
   private async storedSettings(line: string): Promise<StoredLineSettings | undefined> {
-    if (!this.ctx.store) return undefined;
     try {
       return await this.ctx.store.get(line);
     } catch (err) {

@@ -89,7 +89,7 @@ export interface GatewayTestApp {
 /** The gateway in a Nest app on 127.0.0.1:0 with the fake library (and optionally a store). */
 export async function startGatewayTestApp(
   tune: (c: AppConfig) => void = () => undefined,
-  store?: LineSettingsStore,
+  store: LineSettingsStore = new MemoryLineSettingsStore(),
 ): Promise<GatewayTestApp> {
   const config = new AppConfig();
   config.server.host = '127.0.0.1';
@@ -103,7 +103,7 @@ export async function startGatewayTestApp(
       AppConfigModule.forRoot(config),
       MessagingModule.forRoot({ defaultLibrary: config.messaging.defaultLibrary }),
       FakeLibraryModule,
-      ...(store ? [StoreModule.with(store)] : []),
+      StoreModule.with(store),
       GatewayModule,
     ],
   }).compile();
