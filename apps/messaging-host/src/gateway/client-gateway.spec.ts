@@ -266,6 +266,24 @@ describe('ClientGateway over plain WebSocket (fake library)', () => {
     }
   });
 
+  it('runs a command sent right after OpenConnection once the line is bound (slow store)', async () => {
+    store.delayMs = 50;
+    try {
+      const c = await connect();
+      const load = await c.command('LoadLibrary', { AssemblyName: FAKE });
+      const open = await c.command('OpenConnection', {
+        connectionParams: JSON.stringify({ ExtensionName: '345' }),
+        sessionServiceParams: JSON.stringify({ UserUId: 'u345' }),
+      });
+      const snap = await c.command('QueryActiveCallSnapshot');
+      assert.equal((await c.reply(load)).eventType, 1);
+      assert.equal((await c.reply(open)).eventType, 2);
+      assert.equal((await c.reply(snap)).eventType, 10);
+    } finally {
+      store.delayMs = 0;
+    }
+  });
+
   it('disconnects a client that does not read, with a log line, and keeps serving the others', async () => {
     const slow = await connect();
     const debugParams = { connectionParams: { debugMode: true } };

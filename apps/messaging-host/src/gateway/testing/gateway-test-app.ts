@@ -45,7 +45,10 @@ export class CapturingLogger implements LoggerService {
 export class MemoryLineSettingsStore extends LineSettingsStore {
   readonly data = new Map<string, StoredLineSettings>();
   failing = false;
+  /** A slow backend: get() answers after this many ms. */
+  delayMs = 0;
   async get(line: string): Promise<StoredLineSettings | undefined> {
+    if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
     if (this.failing) throw new Error('store unavailable');
     return this.data.get(line);
   }
