@@ -113,7 +113,7 @@ describe('gateway e2e: TLS listener of the service process', () => {
   });
 
   it('serves REST, health and the CTI socket over TLS with a PFX certificate', async () => {
-    const env = {
+    const env: Record<string, string> = {
       ...(await base()),
       SERVER__TLS__PFXFILE: pfx,
       SERVER__TLS__PASSPHRASE: PASSPHRASE,
