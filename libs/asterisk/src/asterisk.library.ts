@@ -215,7 +215,7 @@ export class AsteriskLibrary
       this.log.log(
         `resynced: ${channels.items.length} channel(s), ${parked.items.length} parked call(s)`,
       );
-      if (this.options.autoPauseOnCommutationStart) this.reconcileAutoPause();
+      this.reconcilePauses();
     } catch (err) {
       if (run !== this.resyncRun) return;
       this.log.warn(`resync failed (calls kept as they were): ${String(err)}`);
@@ -410,10 +410,25 @@ export class AsteriskLibrary
       );
   }
 
-  /** After a resync: lines paused by us that have no call left are unpaused. */
-  private reconcileAutoPause(): void {
+  /**
+   * After a resync: lines paused by us that have no call left are unpaused; an agent who chose a
+   * not-ready state is paused again where Asterisk lost it (e.g. after a restart).
+   */
+  private reconcilePauses(): void {
     for (const [line, a] of this.agents) {
-      if (a.autoPaused && !this.tracker.hasCalls(line)) this.autoUnpause(line);
+      if (
+        this.options.autoPauseOnCommutationStart &&
+        a.autoPaused &&
+        !this.tracker.hasCalls(line)
+      ) {
+        this.autoUnpause(line);
+      }
+      const members = this.tracker.memberships(line);
+      if (this.agentWantsPause(line) && members.some((m) => !m.paused)) {
+        this.client
+          .action(this.queuePauseFields(line, true, a.wrapUp ? 'WrapUp' : a.reason || a.code))
+          .catch((err: unknown) => this.log.warn(`re-pausing line ${line} failed: ${String(err)}`));
+      }
     }
   }
 
