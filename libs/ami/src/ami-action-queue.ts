@@ -54,6 +54,8 @@ interface Pending {
   /** Originate with Async: waits for OriginateResponse after the Response. */
   async: boolean;
   originateTimeoutMs: number;
+  /** The action's own timeout: for the answer, and again after every list item. */
+  timeoutMs: number;
   response?: AmiPacket;
   items: AmiPacket[];
   timer: AmiTimerHandle | undefined;
@@ -66,6 +68,8 @@ interface Pending {
 const DEFAULT_TIMEOUT_MS = 10_000;
 const DEFAULT_MAX_PENDING = 1000;
 const DEFAULT_ORIGINATE_RING_MS = 30_000;
+/** ActionIDs given up on (timeout, abort) remembered so that their late answers are dropped. */
+const MAX_ABANDONED = 1000;
 
 /**
  * The ActionID action queue of one AMI connection (node-redis `commands-queue` style): every
@@ -75,6 +79,8 @@ const DEFAULT_ORIGINATE_RING_MS = 30_000;
  */
 export class AmiActionQueue {
   private readonly pending = new Map<string, Pending>();
+  /** Actions given up on (timeout, abort) whose answer may still come; oldest first, bounded. */
+  private readonly abandoned = new Map<string, Pending>();
   private readonly timers: AmiTimers;
   private readonly defaultTimeoutMs: number;
   private readonly maxPending: number;
@@ -126,7 +132,7 @@ export class AmiActionQueue {
     const id = packet.actionId;
     if (id === undefined) return false;
     const p = this.pending.get(id);
-    if (!p) return false;
+    if (!p) return this.handleAbandoned(id, packet);
     if (packet.response !== undefined && packet.event === undefined) {
       this.onResponse(p, packet);
       return true;
@@ -143,6 +149,8 @@ export class AmiActionQueue {
         } satisfies AmiListResult);
       } else {
         p.items.push(packet);
+        // A long list is alive while items come: the timeout counts from the last one.
+        this.arm(p, p.timeoutMs, 'the rest of its list');
       }
       return true;
     }
@@ -161,6 +169,7 @@ export class AmiActionQueue {
 
   /** Fails every pending action with `error` (the connection dropped); the queue stays usable. */
   flushAll(error: Error): void {
+    this.abandoned.clear();
     const all = [...this.pending.values()];
     for (const p of all) {
       this.settle(p);
@@ -195,7 +204,7 @@ export class AmiActionQueue {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
     const timeoutMs = positive(opts.timeoutMs) ?? this.defaultTimeoutMs;
-    const async = kind === 'originate' && isTrue(fields['Async']);
+    const async = kind === 'originate' && isAmiTrue(fields['Async']);
     const ring = Number(fields['Timeout']);
     const originateTimeoutMs =
       positive(opts.originateTimeoutMs) ??
@@ -208,6 +217,7 @@ export class AmiActionQueue {
         kind,
         async,
         originateTimeoutMs,
+        timeoutMs,
         items: [],
         timer: undefined,
         signal: opts.signal,
@@ -221,6 +231,7 @@ export class AmiActionQueue {
         p.onAbort = () => {
           if (this.pending.get(id) !== p) return;
           this.settle(p);
+          this.abandon(p);
           p.reject(abortedError(action, signal));
         };
         signal.addEventListener('abort', p.onAbort, { once: true });
@@ -277,6 +288,7 @@ export class AmiActionQueue {
     p.timer = this.timers.setTimeout(() => {
       if (this.pending.get(p.id) !== p) return;
       this.settle(p);
+      this.abandon(p);
       p.reject(
         new AmiError(
           AmiErrorCode.Timeout,
@@ -284,6 +296,38 @@ export class AmiActionQueue {
         ),
       );
     }, ms);
+  }
+
+  /**
+   * A packet for an action given up on (timeout, abort): its response, list items and list
+   * complete are dropped (true), so they never pass for broadcast events; the id is forgotten
+   * once nothing more can come for it. An OriginateResponse is a broadcast event (false).
+   */
+  private handleAbandoned(id: string, packet: AmiPacket): boolean {
+    const p = this.abandoned.get(id);
+    if (!p) return false;
+    const event = packet.event;
+    if (event === undefined) {
+      const listFollows = (packet.get('EventList') ?? '').toLowerCase() === 'start';
+      const originateFollows =
+        p.kind === 'originate' && p.async && (packet.response ?? '').toLowerCase() === 'success';
+      if (!listFollows && !originateFollows) this.abandoned.delete(id);
+      return true;
+    }
+    if (event.toLowerCase() === 'originateresponse') {
+      this.abandoned.delete(id);
+      return false;
+    }
+    if (isListComplete(packet)) this.abandoned.delete(id);
+    return true;
+  }
+
+  private abandon(p: Pending): void {
+    this.abandoned.set(p.id, p);
+    if (this.abandoned.size > MAX_ABANDONED) {
+      const oldest = this.abandoned.keys().next().value;
+      if (oldest !== undefined) this.abandoned.delete(oldest);
+    }
   }
 
   /** Removes the action from the queue and releases its timer and abort listener. */
@@ -317,7 +361,8 @@ function isListComplete(packet: AmiPacket): boolean {
   return list === '' && (packet.event ?? '').endsWith('Complete');
 }
 
-function isTrue(v: unknown): boolean {
+/** An AMI boolean header value as Asterisk reads it (ast_true): true, yes, 1, on, y, t. */
+export function isAmiTrue(v: unknown): boolean {
   if (v === true) return true;
   if (typeof v === 'number') return v !== 0;
   if (typeof v !== 'string') return false;

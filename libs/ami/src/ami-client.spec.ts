@@ -1,7 +1,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { firstValueFrom, filter, take, toArray } from 'rxjs';
-import { FakeAmiServer, fixtureNames } from '@app/ami/testing';
+import { FakeAmiServer, TraceAmiPeer, fixtureNames, makeSelfSignedCert } from '@app/ami/testing';
 import { AmiClient, type AmiClientOptions, type AmiStatus } from './ami-client';
 import { AmiActionError } from './ami-action-error';
 import { AmiError, AmiErrorCode } from './ami.errors';
@@ -17,9 +17,11 @@ function memoryLogger(): AmiLogger & { lines: { level: string; obj: object; msg?
 
 const clients: AmiClient[] = [];
 const servers: FakeAmiServer[] = [];
+const peerClosers: (() => Promise<void>)[] = [];
 after(async () => {
   await Promise.all(clients.map((c) => c.close()));
   await Promise.all(servers.map((s) => s.close()));
+  await Promise.all(peerClosers.map((close) => close()));
 });
 
 async function server(
@@ -242,5 +244,84 @@ describe('AmiClient against the fake AMI server', () => {
     assert.ok(sent > 10);
     const hangups = await got;
     assert.equal(hangups.length, 2);
+  });
+
+  it('works over TLS', async () => {
+    const cert = makeSelfSignedCert('localhost');
+    const ami = await server({ tls: cert });
+    const c = client(ami, { tls: { ca: cert.cert, servername: 'localhost' } });
+    c.start();
+    await until(c, 'ready');
+    const pong = await c.action({ Action: 'Ping' });
+    assert.equal(pong.get('Ping'), 'Pong');
+  });
+
+  it('reports auth-failed on the a0 trace and keeps retrying without logging it again', async () => {
+    const peer = await TraceAmiPeer.start('a0_login_failed', { repeatLast: true });
+    peerClosers.push(() => peer.close());
+    const logger = memoryLogger();
+    const c = new AmiClient({
+      host: peer.host,
+      port: peer.port,
+      username: 'terrasoft',
+      secret: 'wrong',
+      pingIntervalMs: 0,
+      reconnectStrategy: { delay: () => 5 },
+      logger,
+    });
+    clients.push(c);
+    const states: string[] = [];
+    c.status$.subscribe((s) => states.push(s.state));
+    c.start();
+    const st = await firstValueFrom(
+      c.status$.pipe(filter((s) => s.state === 'auth-failed' && s.attempt >= 3)),
+    );
+    assert.equal(st.reason, 'authentication failed: Authentication failed');
+    assert.ok(!states.includes('ready'));
+    assert.ok(!states.slice(1).includes('disconnected'), states.join(','));
+    assert.equal(logger.lines.filter((l) => l.level === 'error').length, 1);
+    assert.ok(peer.accepted >= 3);
+  });
+
+  it('rides out the h_core_restart trace: Shutdown, EOF, resets before the banner, then ready again', async () => {
+    const peer = await TraceAmiPeer.start('h_core_restart', { pauseAt: /core restart/ });
+    peerClosers.push(() => peer.close());
+    const asked: number[] = [];
+    const c = new AmiClient({
+      host: peer.host,
+      port: peer.port,
+      username: 'terrasoft',
+      secret: 'terrasoft',
+      pingIntervalMs: 0,
+      reconnectStrategy: {
+        delay: (attempt) => {
+          asked.push(attempt);
+          return 5;
+        },
+      },
+    });
+    clients.push(c);
+    const events: AmiPacket[] = [];
+    c.events$.subscribe((e) => events.push(e));
+    const states: string[] = [];
+    c.status$.subscribe((s) => states.push(s.state));
+    c.start();
+    await until(c, 'ready');
+    peer.resume();
+    await until(c, 'disconnected');
+    const again = await until(c, 'ready');
+    assert.equal(again.attempt, 0);
+    // One lost connection, then two refused attempts, then the third succeeds.
+    assert.deepEqual(asked, [1, 2, 3]);
+    assert.equal(peer.accepted, 4);
+    assert.deepEqual(
+      events.map((e) => `${e.event}:${e.get('Uptime') ?? e.get('Shutdown')}`),
+      ['FullyBooted:203', 'Shutdown:Cleanly', 'FullyBooted:0'],
+    );
+    assert.equal(
+      peer.actions.filter((a) => a.action.get('Action') === 'Login').length,
+      2,
+      'logged in again on the new connection',
+    );
   });
 });

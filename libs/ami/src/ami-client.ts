@@ -1,9 +1,10 @@
 import { BehaviorSubject, Subject, type Observable } from 'rxjs';
-import type {
-  AmiActionOptions,
-  AmiListResult,
-  AmiOriginateOptions,
-  AmiOriginateResult,
+import {
+  isAmiTrue,
+  type AmiActionOptions,
+  type AmiListResult,
+  type AmiOriginateOptions,
+  type AmiOriginateResult,
 } from './ami-action-queue';
 import { AmiError, AmiErrorCode } from './ami.errors';
 import { AmiKeepalive } from './ami-keepalive';
@@ -120,8 +121,18 @@ export class AmiClient {
     if (this.started) return;
     if (this.closed) throw new AmiError(AmiErrorCode.Closed, 'AMI client closed; make a new one');
     this.started = true;
-    if (this.options.replay) this.startReplay(this.options.replay);
-    else this.connect();
+    if (!this.options.replay) {
+      this.connect();
+      return;
+    }
+    try {
+      this.startReplay(this.options.replay);
+    } catch (err) {
+      // Not started: the owner may fix the file and call start() again.
+      this.started = false;
+      this.setStatus('disconnected', err instanceof Error ? err.message : String(err));
+      throw err;
+    }
   }
 
   /** Logs off and stops for good; pending actions fail with AmiError(Closed). */
@@ -332,7 +343,7 @@ export class AmiClient {
     );
     const response = replayResponse(fields, id, kind === 'list');
     if (kind === 'list') return { response, complete: replayListComplete(fields, id) };
-    if (kind === 'originate' && String(fields['Async'] ?? '').toLowerCase() === 'true') {
+    if (kind === 'originate' && isAmiTrue(fields['Async'])) {
       return { response, originateResponse: replayOriginateResponse(fields, id) };
     }
     return { response };

@@ -314,5 +314,5 @@ function looksLikeBanner(bytes: Buffer): boolean {
 }
 
 function lineOf(rec: AmiScenarioRecord): string {
-  return `seq ${rec.seq}`;
+  return rec.line !== undefined ? `${rec.line} (seq ${rec.seq})` : `seq ${rec.seq}`;
 }

@@ -18,6 +18,8 @@ export interface AmiScenarioRecord {
   b64: string;
   text?: string;
   note?: string;
+  /** The line of the file it came from (1-based), for error messages; not written. */
+  line?: number;
 }
 
 /** Reads and checks a scenario file; errors are AmiError(Scenario) naming the file and line. */
@@ -36,8 +38,10 @@ export function loadScenarioFile(file: string): AmiScenarioRecord[] {
 
 /**
  * Parses scenario text: one JSON object per line, blank lines and lines starting with `#` or
- * `//` ignored. Needs `dir` (rx, tx or meta) and `t`; rx/tx need `b64` or `text`. `seq`,
- * `conn` and `len` are filled in when missing.
+ * `//` ignored. Needs `dir` (rx, tx or meta); rx/tx need `b64` or `text` (`b64` wins when both
+ * are there). `t` must not go back; a record without `t` takes the previous record's (0 for the
+ * first). `seq`, `conn` and `len` are filled in when missing; a `len` that differs from the
+ * bytes of `b64` is an error (a truncated or edited line).
  */
 export function parseScenario(text: string, source = 'scenario'): AmiScenarioRecord[] {
   const out: AmiScenarioRecord[] = [];
@@ -62,7 +66,7 @@ export function parseScenario(text: string, source = 'scenario'): AmiScenarioRec
     if (dir !== 'rx' && dir !== 'tx' && dir !== 'meta') {
       throw new AmiError(AmiErrorCode.Scenario, `${where}: "dir" must be "rx", "tx" or "meta"`);
     }
-    const t = r['t'];
+    const t = r['t'] === undefined ? Math.max(0, lastT) : r['t'];
     if (typeof t !== 'number' || !Number.isFinite(t) || t < 0) {
       throw new AmiError(AmiErrorCode.Scenario, `${where}: "t" must be a number of epoch seconds`);
     }
@@ -100,6 +104,21 @@ export function parseScenario(text: string, source = 'scenario'): AmiScenarioRec
       throw new AmiError(AmiErrorCode.Scenario, `${where}: "conn" must be an integer`);
     }
     const bytes = typeof b64 === 'string' ? Buffer.from(b64, 'base64') : Buffer.alloc(0);
+    const len = r['len'];
+    if (len !== undefined && (typeof len !== 'number' || !Number.isInteger(len) || len < 0)) {
+      throw new AmiError(AmiErrorCode.Scenario, `${where}: "len" must be an integer >= 0`);
+    }
+    if (
+      typeof len === 'number' &&
+      r['b64'] !== undefined &&
+      r['b64'] !== '' &&
+      len !== bytes.length
+    ) {
+      throw new AmiError(
+        AmiErrorCode.Scenario,
+        `${where}: "len" is ${len} but "b64" holds ${bytes.length} bytes`,
+      );
+    }
     out.push({
       seq: typeof r['seq'] === 'number' ? r['seq'] : out.length + 1,
       conn: typeof conn === 'number' ? conn : 1,
@@ -110,6 +129,7 @@ export function parseScenario(text: string, source = 'scenario'): AmiScenarioRec
       b64: typeof b64 === 'string' ? b64 : '',
       text: typeof txt === 'string' ? txt : undefined,
       note: typeof r['note'] === 'string' ? r['note'] : undefined,
+      line: i + 1,
     });
   }
   return out;
