@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { AmiDecoder, AmiPacket } from '@app/ami';
 import { fixtureNames, readTrace, rxChunks } from '@app/ami/testing';
 import {
@@ -398,5 +399,76 @@ describe('CallTracker cases beyond the traces', () => {
     assert.equal(t.lineOfMember('PJSIP/406'), '406');
     assert.equal(t.lineOfMember('Local/405@from-queue/n'), undefined);
     assert.equal(t.memberInterface('405'), 'Local/405@agents');
+  });
+});
+
+describe('CallTracker robustness', () => {
+  it('never throws on arbitrary sequences of call events with missing or odd fields, and forgets every hung-up channel', () => {
+    const names = [
+      'SIP/305-00000001',
+      'SIP/306-00000002',
+      'SIP/trunk-in-00000003',
+      'Local/305@from-queue-00000004;1',
+      'Local/305@from-queue-00000004;2',
+      'SIP/305',
+      '',
+    ];
+    const uids = ['1.1', '1.2', '1.3', '1.4', '1.5', '<unknown>', ''];
+    const events = [
+      'Newchannel',
+      'Newstate',
+      'NewConnectedLine',
+      'DialBegin',
+      'DialEnd',
+      'BridgeEnter',
+      'BridgeLeave',
+      'BridgeDestroy',
+      'Hangup',
+      'Hold',
+      'Unhold',
+      'OriginateResponse',
+      'ParkedCall',
+      'UnParkedCall',
+      'ParkedCallTimeOut',
+      'ParkedCallGiveUp',
+      'QueueMemberStatus',
+      'Rename',
+    ];
+    const field = fc.record(
+      {
+        Event: fc.constantFrom(...events),
+        Channel: fc.constantFrom(...names),
+        Uniqueid: fc.constantFrom(...uids),
+        Linkedid: fc.constantFrom(...uids),
+        DestChannel: fc.constantFrom(...names),
+        DestUniqueid: fc.constantFrom(...uids),
+        ChannelState: fc.constantFrom('0', '4', '5', '6', '7', 'x'),
+        ConnectedLineNum: fc.constantFrom('79160000001', '<unknown>', '', '305'),
+        DialStatus: fc.constantFrom('ANSWER', 'BUSY', 'CANCEL', 'NOANSWER'),
+        BridgeUniqueid: fc.constantFrom('b1', 'b2', ''),
+        ParkeeUniqueid: fc.constantFrom(...uids),
+        RetrieverUniqueid: fc.constantFrom(...uids),
+        ParkingSpace: fc.constantFrom('701', ''),
+        ParkerDialString: fc.constantFrom('SIP/305', ''),
+        Response: fc.constantFrom('Success', 'Failure'),
+        Reason: fc.constantFrom('0', '3', '5'),
+        Interface: fc.constantFrom('Local/305@from-queue/n', 'SIP/306', 'junk'),
+        Queue: fc.constantFrom('support', ''),
+        Newname: fc.constantFrom(...names),
+      },
+      { requiredKeys: ['Event'] },
+    );
+    fc.assert(
+      fc.property(fc.array(field, { maxLength: 60 }), (list) => {
+        const { t } = tracker({ packetInfoConfig: 'Context,var:X' });
+        for (const f of list) t.handle(pkt(f as Record<string, string>));
+        for (const uid of uids) t.handle(pkt({ Event: 'Hangup', Uniqueid: uid }));
+        for (const uid of uids) t.handle(pkt({ Event: 'ParkedCallGiveUp', ParkeeUniqueid: uid }));
+        const s = t.sizes();
+        assert.equal(s.channels, 0);
+        assert.equal(s.calls, 0);
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -372,9 +372,9 @@ export class CallTracker {
     let ch = this.channels.get(uid);
     if (!ch) {
       ch = {
-        uid,
-        name,
-        linkedid: p.get(`${prefix}Linkedid`) ?? uid,
+        uid: own(uid),
+        name: own(name),
+        linkedid: own(p.get(`${prefix}Linkedid`) ?? uid),
         state: Number(p.get(`${prefix}ChannelState`) ?? 0),
         callerNum: p.get(`${prefix}CallerIDNum`) ?? '',
         connectedNum: p.get(`${prefix}ConnectedLineNum`) ?? '',
@@ -390,8 +390,8 @@ export class CallTracker {
       } else {
         ch.line = this.lineOfChannel(name);
       }
-      this.channels.set(uid, ch);
-      this.uidByName.set(name, uid);
+      this.channels.set(ch.uid, ch);
+      this.uidByName.set(ch.name, ch.uid);
       this.joinGroup(ch);
       return ch;
     }
@@ -406,7 +406,7 @@ export class CallTracker {
     const linkedid = p.get(`${prefix}Linkedid`);
     if (linkedid && linkedid !== ch.linkedid) {
       this.leaveGroup(ch);
-      ch.linkedid = linkedid;
+      ch.linkedid = own(linkedid);
       this.joinGroup(ch);
     }
     return ch;
@@ -428,7 +428,7 @@ export class CallTracker {
   private bridgeOf(id: string | undefined): Set<string> | undefined {
     if (!id) return undefined;
     let b = this.bridges.get(id);
-    if (!b) this.bridges.set(id, (b = new Set()));
+    if (!b) this.bridges.set(own(id), (b = new Set()));
     return b;
   }
 
@@ -835,7 +835,7 @@ export class CallTracker {
     const ch = this.upsertChannel(p, '');
     const b = this.bridgeOf(p.get('BridgeUniqueid'));
     if (!ch || !b) return;
-    const id = p.get('BridgeUniqueid')!;
+    const id = own(p.get('BridgeUniqueid')!);
     if (ch.bridge && ch.bridge !== id) {
       // A channel is in one bridge at a time: a missed BridgeLeave must not keep it in the old one.
       const old = this.bridges.get(ch.bridge);
@@ -1263,6 +1263,14 @@ export class CallTracker {
     this.pending.length = 0;
     this.consultsByRemote.clear();
   }
+}
+
+/**
+ * A copy of `s` that does not keep its source alive: the decoder's values are slices of a whole
+ * socket read, and a channel name kept for the life of a call would pin that read in memory.
+ */
+function own(s: string): string {
+  return s.length < 13 ? s : (' ' + s).slice(1);
 }
 
 function escapeRegExp(s: string): string {
