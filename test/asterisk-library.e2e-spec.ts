@@ -170,6 +170,43 @@ describe('Asterisk library: readiness and line sessions', () => {
     }
   });
 
+  it('REST views: findCall, busyLines, lineStatus and activeCalls without a session', async () => {
+    const r = await up();
+    const log = r.open('305');
+    let stop = false;
+    await r.ami.replay('c_inbound_answered', {
+      filter: (p) => (stop ||= p.event === 'HangupRequest') === false,
+    });
+    const e = (await log.waitFor((x) => x.type === MsgEventType.COMMUTATION_STARTED)) as CallEvent;
+    const found = r.lib.findCall(e.call.id);
+    assert.equal(found?.line, '305');
+    assert.equal(found?.call.state, CallState.CONNECTED);
+    assert.ok(r.lib.busyLines().includes('305'));
+    assert.deepEqual(
+      r.lib.activeCalls('305').map((c) => c.id),
+      [e.call.id],
+    );
+    const status = r.lib.lineStatus('305');
+    assert.equal(status.line, '305');
+    assert.deepEqual(
+      status.calls.map((c) => c.id),
+      [e.call.id],
+    );
+    assert.equal(status.agentState.code, 'Active');
+    assert.equal(log.session.currentCall()?.id, e.call.id);
+    assert.equal(log.session.lineFeatures(), CallFeature.NONE);
+    assert.equal(r.lib.findCall('nope'), undefined);
+    assert.deepEqual(r.lib.capabilities(), {
+      answerCall: false,
+      hold: true,
+      blindTransfer: true,
+      consultTransfer: true,
+      dtmf: true,
+      agentState: true,
+      dnd: false,
+    });
+  });
+
   it('refuses a bad line name with InvalidArgument', async () => {
     const r = await up();
     assert.throws(() => r.lib.openLine('30 5\r\n'), { code: 'INVALID_ARGUMENT' });
