@@ -402,6 +402,76 @@ describe('CallTracker cases beyond the traces', () => {
   });
 });
 
+describe('CallTracker consultation (Atxfer) cancelled', () => {
+  it('the consulted party hangs up: the consultation ends, the primary comes back (END_HOLD_ACTION)', () => {
+    const { t, events } = tracker();
+    feed(t, 'g3_atxfer', (p) => p.event === 'BridgeMerge');
+    const before = calls(events).map((e) => e.type);
+    assert.deepEqual(before, [5, 7, 8, 5, 7]);
+    const primary = calls(events)[0]!.call.id;
+    const consult = calls(events)[3]!.call.id;
+    const l = { Linkedid: '1795582208.31' };
+    t.handle(
+      pkt({
+        Event: 'BridgeLeave',
+        ...l,
+        BridgeUniqueid: '0365c5c8-a8f3-479a-af8f-a45040083568',
+        Channel: 'Local/306@from-internal-00000002;1',
+        Uniqueid: '1795582214.33',
+      }),
+    );
+    t.handle(
+      pkt({
+        Event: 'Hangup',
+        ...l,
+        Channel: 'Local/306@from-internal-00000002;1',
+        Uniqueid: '1795582214.33',
+      }),
+    );
+    t.handle(
+      pkt({
+        Event: 'BridgeLeave',
+        ...l,
+        BridgeUniqueid: '0365c5c8-a8f3-479a-af8f-a45040083568',
+        Channel: 'SIP/305-0000001a',
+        Uniqueid: '1795582208.32',
+      }),
+    );
+    t.handle(
+      pkt({
+        Event: 'BridgeEnter',
+        ...l,
+        BridgeUniqueid: 'c6e9d2fd-b414-4f01-b91d-9dbadbd50693',
+        Channel: 'SIP/305-0000001a',
+        Uniqueid: '1795582208.32',
+      }),
+    );
+    t.handle(
+      pkt({ Event: 'Unhold', ...l, Channel: 'SIP/305-0000001a', Uniqueid: '1795582208.32' }),
+    );
+    const mine = events.filter((e) => e.line === '305');
+    const after = mine.slice(
+      mine.findIndex((e) => 'call' in e && e.call.id === consult && e.type === 7) + 1,
+    );
+    assert.deepEqual(
+      after.map((e) =>
+        'call' in e
+          ? [e.type, e.call.id === primary ? 'A' : 'C', e.call.callFeaturesSet]
+          : [
+              e.type,
+              'callId' in e && e.callId === primary ? 'A' : '-',
+              'callFeaturesSet' in e ? e.callFeaturesSet : -1,
+            ],
+      ),
+      [
+        [MsgEventType.RING_FINISHED, 'C', 0],
+        [MsgEventType.LINE_STATE_CHANGED, 'A', 40],
+        [MsgEventType.END_HOLD_ACTION, 'A', 1816],
+      ],
+    );
+  });
+});
+
 describe('CallTracker robustness', () => {
   it('never throws on arbitrary sequences of call events with missing or odd fields, and forgets every hung-up channel', () => {
     const names = [
