@@ -290,7 +290,7 @@ export class CallTracker {
       oldState: c.oldState,
       callFeaturesSet: this.featuresOf(c),
       startTime: c.startTime,
-      timeStamp: new Date().toISOString(),
+      timeStamp: isoNow(),
     };
     if (c.endTime) call.endTime = c.endTime;
     if (Object.keys(c.context).length > 0) call.callContext = JSON.stringify(c.context);
@@ -486,7 +486,7 @@ export class CallTracker {
       oldState: CallState.NONE,
       callerId,
       calledId,
-      startTime: new Date().toISOString(),
+      startTime: isoNow(),
       channel: ch.uid,
       originated: false,
       originateOk: false,
@@ -532,7 +532,7 @@ export class CallTracker {
     call.state = state;
     if (state === CallState.NONE) {
       call.ended = true;
-      call.endTime = new Date().toISOString();
+      call.endTime = isoNow();
     }
     const type = eventTypeForTransition(state, call.oldState) as CallEvent['type'] | undefined;
     if (type !== undefined) this.sink.emit({ type, line: call.line, call: this.toCall(call) });
@@ -1263,6 +1263,19 @@ export class CallTracker {
     this.pending.length = 0;
     this.consultsByRemote.clear();
   }
+}
+
+let isoMs = 0;
+let isoText = '';
+
+/** The current time in ISO 8601, formatted once per millisecond (every call event carries it). */
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== isoMs) {
+    isoMs = ms;
+    isoText = new Date(ms).toISOString();
+  }
+  return isoText;
 }
 
 /**
