@@ -447,6 +447,17 @@ describe('Asterisk library commands that cannot apply -> typed errors', () => {
     await assert.rejects(log.session.makeConsultCall(ringing.id, '306'), { code: 'INVALID_STATE' });
   });
 
+  it('the connection lost while a MakeCall waits for its outcome: NOT_CONNECTED, nothing left pending', async () => {
+    const r = await up();
+    const log = r.open('305');
+    r.ami.onAction('Originate', (a, conn) => {
+      conn.respond(a, { Message: 'Originate successfully queued' });
+      setImmediate(() => r.ami.dropAll());
+    });
+    await assert.rejects(log.session.makeCall('600'), { code: 'NOT_CONNECTED' });
+    assert.deepEqual(log.session.activeCalls(), []);
+  });
+
   it('Asterisk refusing an action gives ACTION_FAILED with its message', async () => {
     const r = await up();
     const log = r.open('305');
