@@ -14,7 +14,14 @@ import {
   type CallEvent,
   type LineEvent,
 } from '@app/messaging';
-import { libraryOptions, rig, whenNotReady, whenReady, type Rig } from './asterisk-harness';
+import {
+  EventLog,
+  libraryOptions,
+  rig,
+  whenNotReady,
+  whenReady,
+  type Rig,
+} from './asterisk-harness';
 
 const rigs: Rig[] = [];
 after(async () => {
@@ -205,6 +212,29 @@ describe('Asterisk library: readiness and line sessions', () => {
       agentState: true,
       dnd: false,
     });
+  });
+
+  it('two nodes watching the same Asterisk give a call the same id (any node can serve the client)', async () => {
+    const r = await up();
+    const second = new AsteriskLibrary(libraryOptions(r.ami));
+    second.start();
+    try {
+      await whenReady(second);
+      const a = r.open('305');
+      const b = new EventLog(second.openLine('305'));
+      await r.ami.replay('e1_park_unpark');
+      await a.waitFor((e) => e.type === MsgEventType.LINE_STATE_CHANGED);
+      await b.waitFor((e) => e.type === MsgEventType.LINE_STATE_CHANGED);
+      const ids = (log: EventLog) => callEvents(log.events).map((e) => e.call.id);
+      assert.deepEqual(ids(a), ids(b));
+      assert.equal(new Set(ids(a)).size, 1);
+      assert.match(
+        ids(a)[0]!,
+        /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      );
+    } finally {
+      await second.close();
+    }
   });
 
   it('refuses a bad line name with InvalidArgument', async () => {

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import {
   CallDirection,
   CallFeature,
@@ -477,9 +477,14 @@ export class CallTracker {
     direction: CallDirection,
     callerId: string,
     calledId: string,
+    /** Tells a second call of the same line channel apart (a consultation: its far end). */
+    salt = '',
   ): TrackedCall {
+    let id = callIdOf(ch.line!, ch.uid, salt);
+    // Never two live calls with one id (a channel's Uniqueid is unique; this is a safety net).
+    for (let n = 1; this.callsById.has(id); n++) id = callIdOf(ch.line!, ch.uid, `${salt}#${n}`);
     const call: TrackedCall = {
-      id: randomUUID(),
+      id,
       line: ch.line!,
       direction,
       state: CallState.NONE,
@@ -888,7 +893,13 @@ export class CallTracker {
 
   /** An Atxfer: the line's channel, its call held, is bridged with a third party. */
   private startConsult(primary: TrackedCall, lineChan: Chan, far: Chan): void {
-    const consult = this.addCall(lineChan, CallDirection.OUT, primary.line, this.numberOf(far));
+    const consult = this.addCall(
+      lineChan,
+      CallDirection.OUT,
+      primary.line,
+      this.numberOf(far),
+      far.uid,
+    );
     consult.primary = primary;
     consult.remote = far.uid;
     this.consultsByRemote.set(far.uid, consult);
@@ -1263,6 +1274,17 @@ export class CallTracker {
     this.pending.length = 0;
     this.consultsByRemote.clear();
   }
+}
+
+/**
+ * The id of a line's call: a UUID (v5 layout) from the line and the Uniqueid of the line's channel
+ * that started it. Every node of a cluster sees the same events and so gives the call the same id
+ * (a client or a REST call may reach any node); it stays for the life of the call.
+ */
+export function callIdOf(line: string, uniqueid: string, salt = ''): string {
+  const h = createHash('sha1').update(`${line}\u0000${uniqueid}\u0000${salt}`).digest('hex');
+  const variant = ((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
 let isoMs = 0;
