@@ -472,6 +472,39 @@ describe('CallTracker consultation (Atxfer) cancelled', () => {
   });
 });
 
+describe('CallTracker resync', () => {
+  it('a channel that hung up while the lists were loading does not come back from the older snapshot', () => {
+    const { t, events } = tracker();
+    feed(t, 'c_inbound_answered', (p) => p.event === 'HangupRequest');
+    t.beginResync();
+    const snapshot = [
+      pkt({
+        Event: 'CoreShowChannel',
+        Channel: 'SIP/trunk-in-00000003',
+        Uniqueid: '1795582075.5',
+        Linkedid: '1795582075.5',
+        ChannelState: '6',
+        BridgeId: 'fa6abb89-f361-404f-b92b-67686a69ed34',
+      }),
+      pkt({
+        Event: 'CoreShowChannel',
+        Channel: 'SIP/305-00000004',
+        Uniqueid: '1795582075.6',
+        Linkedid: '1795582075.5',
+        ChannelState: '6',
+        ConnectedLineNum: '79161234567',
+        BridgeId: 'fa6abb89-f361-404f-b92b-67686a69ed34',
+      }),
+    ];
+    // The call ends while CoreShowChannels is on its way (its answer was taken before).
+    feed(t, 'c_inbound_answered');
+    const before = events.length;
+    t.applyResync(snapshot, [], undefined);
+    assert.deepEqual(events.slice(before), [], 'a phantom call after the resync');
+    assert.deepEqual(t.sizes(), { channels: 0, bridges: 0, calls: 0, groups: 0, parked: 0 });
+  });
+});
+
 describe('CallTracker robustness', () => {
   it('never throws on arbitrary sequences of call events with missing or odd fields, and forgets every hung-up channel', () => {
     const names = [

@@ -176,6 +176,8 @@ export class CallTracker {
   private readonly consultsByRemote = new Map<string, TrackedCall>();
   /** Uniqueids seen in events since a resync started (they are alive even when the snapshot missed them). */
   private seenSinceResync: Set<string> | undefined;
+  /** Uniqueids hung up since a resync started: a snapshot taken before must not bring them back. */
+  private goneSinceResync: Set<string> | undefined;
 
   constructor(
     private readonly options: AsteriskTrackerOptions,
@@ -951,6 +953,7 @@ export class CallTracker {
   private onHangup(p: AmiPacketView): void {
     const uid = p.get('Uniqueid');
     if (!uid) return;
+    this.goneSinceResync?.add(uid);
     const ch = this.channels.get(uid);
     if (ch) {
       for (const call of [...ch.calls]) {
@@ -1160,6 +1163,7 @@ export class CallTracker {
   /** Starts a resync: events from now on count as proof of life for their channels. */
   beginResync(): void {
     this.seenSinceResync = new Set();
+    this.goneSinceResync = new Set();
   }
 
   /**
@@ -1173,11 +1177,14 @@ export class CallTracker {
     queueItems: readonly AmiPacketView[] | undefined,
   ): void {
     const seen = this.seenSinceResync ?? new Set<string>();
+    const gone = this.goneSinceResync ?? new Set<string>();
     this.seenSinceResync = undefined;
+    this.goneSinceResync = undefined;
+    for (const uid of gone) seen.delete(uid);
     const alive = new Set<string>(seen);
     for (const item of channels) {
       const uid = item.get('Uniqueid');
-      if (!uid) continue;
+      if (!uid || gone.has(uid)) continue;
       alive.add(uid);
       const ch = this.upsertChannel(item, '');
       if (!ch) continue;
@@ -1194,7 +1201,7 @@ export class CallTracker {
     const parkedNow = new Map<string, AmiPacketView>();
     for (const item of parked) {
       const uid = item.get('ParkeeUniqueid');
-      if (uid) {
+      if (uid && !gone.has(uid)) {
         parkedNow.set(uid, item);
         alive.add(uid);
       }
