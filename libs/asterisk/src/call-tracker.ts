@@ -1186,6 +1186,8 @@ export class CallTracker {
       const uid = item.get('Uniqueid');
       if (!uid || gone.has(uid)) continue;
       alive.add(uid);
+      // Events since the resync began are newer than the snapshot: they win.
+      if (seen.has(uid) && this.channels.has(uid)) continue;
       const ch = this.upsertChannel(item, '');
       if (!ch) continue;
       const bridge = item.get('BridgeId') ?? item.get('BridgeUniqueid');
