@@ -240,6 +240,34 @@ describe('Asterisk library commands -> AMI actions', () => {
     );
   });
 
+  it('HoldCall of a queue call parks the outside caller, not the Local channel (f_queue_pause)', async () => {
+    const r = await up();
+    const log = r.open('305');
+    r.ami.onAction('Park', (a, conn) => {
+      conn.respond(a, { Message: 'Park successful' });
+      conn.send({
+        Event: 'ParkedCall',
+        ParkeeChannel: 'SIP/trunk-in-00000010',
+        ParkeeUniqueid: '1795582153.18',
+        ParkeeLinkedid: '1795582153.18',
+        ParkerDialString: 'SIP/305',
+        Parkinglot: 'default',
+        ParkingSpace: '702',
+      });
+    });
+    await replayUntil(r.ami, 'f_queue_pause', (p) => p.event === 'HangupRequest');
+    const call = ((await log.waitFor(isCall(MsgEventType.COMMUTATION_STARTED))) as CallEvent).call;
+    const held = await log.session.holdCall(call.id);
+    const park = await r.ami.waitForAction('Park');
+    assert.deepEqual(fields(park), {
+      Action: 'Park',
+      Channel: 'SIP/trunk-in-00000010',
+      TimeoutChannel: 'SIP/305-00000012',
+    });
+    assert.equal(held.parkingSpace, '702');
+    assert.equal(held.call.id, call.id);
+  });
+
   it('BlindTransferCall: BlindTransfer of the line channel; of a parked call: Redirect of the parked party', async () => {
     const r = await up();
     const log = r.open('305');
@@ -445,6 +473,17 @@ describe('Asterisk library commands that cannot apply -> typed errors', () => {
     });
     await assert.rejects(log.session.sendDtmf(ringing.id, '1'), { code: 'INVALID_STATE' });
     await assert.rejects(log.session.makeConsultCall(ringing.id, '306'), { code: 'INVALID_STATE' });
+  });
+
+  it('the connection lost while a MakeCall waits for its outcome: NOT_CONNECTED, nothing left pending', async () => {
+    const r = await up();
+    const log = r.open('305');
+    r.ami.onAction('Originate', (a, conn) => {
+      conn.respond(a, { Message: 'Originate successfully queued' });
+      setImmediate(() => r.ami.dropAll());
+    });
+    await assert.rejects(log.session.makeCall('600'), { code: 'NOT_CONNECTED' });
+    assert.deepEqual(log.session.activeCalls(), []);
   });
 
   it('Asterisk refusing an action gives ACTION_FAILED with its message', async () => {

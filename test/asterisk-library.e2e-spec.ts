@@ -14,7 +14,14 @@ import {
   type CallEvent,
   type LineEvent,
 } from '@app/messaging';
-import { libraryOptions, rig, whenNotReady, whenReady, type Rig } from './asterisk-harness';
+import {
+  EventLog,
+  libraryOptions,
+  rig,
+  whenNotReady,
+  whenReady,
+  type Rig,
+} from './asterisk-harness';
 
 const rigs: Rig[] = [];
 after(async () => {
@@ -167,6 +174,66 @@ describe('Asterisk library: readiness and line sessions', () => {
     } finally {
       await app.close();
       await ami.close();
+    }
+  });
+
+  it('REST views: findCall, busyLines, lineStatus and activeCalls without a session', async () => {
+    const r = await up();
+    const log = r.open('305');
+    let stop = false;
+    await r.ami.replay('c_inbound_answered', {
+      filter: (p) => (stop ||= p.event === 'HangupRequest') === false,
+    });
+    const e = (await log.waitFor((x) => x.type === MsgEventType.COMMUTATION_STARTED)) as CallEvent;
+    const found = r.lib.findCall(e.call.id);
+    assert.equal(found?.line, '305');
+    assert.equal(found?.call.state, CallState.CONNECTED);
+    assert.ok(r.lib.busyLines().includes('305'));
+    assert.deepEqual(
+      r.lib.activeCalls('305').map((c) => c.id),
+      [e.call.id],
+    );
+    const status = r.lib.lineStatus('305');
+    assert.equal(status.line, '305');
+    assert.deepEqual(
+      status.calls.map((c) => c.id),
+      [e.call.id],
+    );
+    assert.equal(status.agentState.code, 'Active');
+    assert.equal(log.session.currentCall()?.id, e.call.id);
+    assert.equal(log.session.lineFeatures(), CallFeature.NONE);
+    assert.equal(r.lib.findCall('nope'), undefined);
+    assert.deepEqual(r.lib.capabilities(), {
+      answerCall: false,
+      hold: true,
+      blindTransfer: true,
+      consultTransfer: true,
+      dtmf: true,
+      agentState: true,
+      dnd: false,
+    });
+  });
+
+  it('two nodes watching the same Asterisk give a call the same id (any node can serve the client)', async () => {
+    const r = await up();
+    const second = new AsteriskLibrary(libraryOptions(r.ami));
+    second.start();
+    try {
+      await whenReady(second);
+      const a = r.open('305');
+      const b = new EventLog(second.openLine('305'));
+      await r.ami.replay('e1_park_unpark');
+      await a.waitFor((e) => e.type === MsgEventType.LINE_STATE_CHANGED);
+      await b.waitFor((e) => e.type === MsgEventType.LINE_STATE_CHANGED);
+      const ids = (log: EventLog) => callEvents(log.events).map((e) => e.call.id);
+      assert.deepEqual(ids(a), ids(b));
+      assert.equal(new Set(ids(a)).size, 1);
+      assert.match(
+        ids(a)[0]!,
+        /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      );
+    } finally {
+      await second.close();
     }
   });
 

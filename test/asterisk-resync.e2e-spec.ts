@@ -203,4 +203,28 @@ describe('resync on reconnect', () => {
     );
     assert.equal(ring[0]!.call.callerId, '79035550011');
   });
+
+  it('an agent who chose not ready is paused again when Asterisk lost the pause (restart)', async () => {
+    const r = await up({}, (ami) =>
+      ami.setList('QueueStatus', [
+        {
+          Event: 'QueueMember',
+          Queue: 'support',
+          Name: '305',
+          Location: 'Local/305@from-queue/n',
+          Status: '1',
+          Paused: '0',
+          InCall: '0',
+        },
+      ]),
+    );
+    const log = r.open('305');
+    await log.session.setAgentState('Away', 'Meeting');
+    r.ami.clearActions();
+    await reconnect(r);
+    const again = await r.ami.waitForAction('QueuePause');
+    assert.equal(again.get('Interface'), 'Local/305@from-queue/n');
+    assert.equal(again.get('Paused'), 'true');
+    assert.equal(again.get('Reason'), 'Meeting');
+  });
 });
