@@ -4,6 +4,7 @@ import { MessagingModule } from '@app/messaging';
 import { AsteriskModule, type AsteriskLibraryOptions } from '@app/asterisk';
 import { AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/app-config.module';
+import { GatewayModule } from './gateway/gateway.module';
 import { HealthModule } from './health/health.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { ApiModule } from './api/api.module';
@@ -58,6 +59,7 @@ export class AppModule {
         HealthModule,
         SettingsModule,
         ...(config.api.enabled ? [ApiModule] : []),
+        GatewayModule,
       ],
     };
   }

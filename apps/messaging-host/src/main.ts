@@ -10,6 +10,7 @@ import { ConfigError } from './config/config.errors';
 import { loadConfig, type LoadedConfig } from './config/config.loader';
 import { createRootLogger, PinoNestLogger } from './logging/pino-logger';
 import { ShutdownState } from './lifecycle/shutdown-state';
+import { ClientGateway } from './gateway/client-gateway.service';
 
 /** sysexits(3) EX_CONFIG: the configuration is unusable. */
 const EXIT_CONFIG = 78;
@@ -93,6 +94,8 @@ async function shutdown(
   }, SHUTDOWN_HARD_LIMIT_MS);
   hard.unref();
   app.get(ShutdownState).begin(signal);
+  // CTI sockets get event 14 and a close now, so that they reconnect elsewhere instead of holding the drain.
+  app.get(ClientGateway).drain(`shutting down (${signal})`);
   log.info({ signal, open: sockets.size }, 'shutting down: not ready, draining connections');
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
