@@ -9,6 +9,7 @@ import { Logger } from '@nestjs/common';
 import type { AmiPacket } from '@app/ami';
 import { FakeAmiServer, fixturesDir, type FakeAmiFields } from '@app/ami/testing';
 import { CallDirection, CallState, MessagingRegistry } from '@app/messaging';
+import { WsCtiClient } from '../apps/messaging-host/src/gateway/testing/cti-test-client';
 import { keysEnv, makeKey, startServiceApp, type ApiApp } from './support/api-app';
 
 Logger.overrideLogger(false);
@@ -142,12 +143,18 @@ const QUEUE_MEMBERS: FakeAmiFields[] = ['support', 'sales'].map((queue) => ({
 describe('REST -> AMI with the real Asterisk library and the fake AMI server', () => {
   it('POST /calls: Originate of SIP/305 into the global originateContext, 202 with the call id the panel sees', async () => {
     const r = await up({}, originateLikeB1);
+    // The operator's panel is open on the line: it must see the call under the same id.
+    const panel = await WsCtiClient.connect(`ws://127.0.0.1:${new URL(r.api.url).port}/`);
+    assert.equal((await panel.open('305', 'user-305')).eventType, 2);
     const res = await r
       .http()
       .post('/api/v1/calls')
       .set(auth)
       .send({ line: '305', number: '600' })
       .expect(202);
+    const ring = await panel.events.next((e) => e.eventType === 5);
+    await panel.close();
+    assert.equal((ring.parsed as { id: string }).id, (res.body as { id: string }).id);
     const o = await r.ami.waitForAction('Originate');
     assert.deepEqual(fields(o), {
       Action: 'Originate',
@@ -217,6 +224,51 @@ describe('REST -> AMI with the real Asterisk library and the fake AMI server', (
       Async: 'true',
       Variable: 'CRM_TASK=t1',
     });
+  });
+
+  it("a settings change over REST is used by the next OpenConnection (the panel's MakeCall context, disableCallCentre, userUId)", async () => {
+    const r = await up({}, originateLikeB1);
+    const ws = `ws://127.0.0.1:${new URL(r.api.url).port}/`;
+    const user = '410006e1-ca4e-4502-a9ec-e54d922d2c00';
+    const clients: WsCtiClient[] = [];
+    const connect = async (): Promise<WsCtiClient> => {
+      const c = await WsCtiClient.connect(ws);
+      clients.push(c);
+      return c;
+    };
+    try {
+      await r
+        .http()
+        .put('/api/v1/lines/305/settings')
+        .set(auth)
+        .send({ originateContext: 'from-rest', userUId: user })
+        .expect(200);
+      const panel = await connect();
+      const opened = await panel.open('305', user);
+      assert.equal(opened.eventType, 2, JSON.stringify(opened.parsed ?? opened.content));
+      await panel.command('MakeCall', { targetAddress: '600' });
+      const o = await r.ami.waitForAction('Originate');
+      assert.equal(o.get('Channel'), 'SIP/305');
+      assert.equal(o.get('Context'), 'from-rest');
+
+      // The line is bound to another user now: that user's panel is refused.
+      const other = await connect();
+      const refused = await other.open('305', 'someone-else');
+      assert.equal(refused.eventType, 3, JSON.stringify(refused.parsed));
+
+      await r
+        .http()
+        .patch('/api/v1/lines/305/settings')
+        .set(auth)
+        .send({ disableCallCentre: true })
+        .expect(200);
+      const late = await connect();
+      const disabled = await late.open('305', user);
+      assert.equal(disabled.eventType, 3);
+      assert.equal((disabled.parsed as { errorType: number }).errorType, 5);
+    } finally {
+      for (const c of clients) await c.close();
+    }
   });
 
   it('POST /calls refused by Asterisk: 502 with its message; failed OriginateResponse: 502', async () => {
