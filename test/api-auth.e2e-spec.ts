@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
 import { Logger } from '@nestjs/common';
+import { loadConfig } from '../apps/messaging-host/src/config/config.loader';
 import { keysEnv, makeKey, startApiApp, type ApiApp } from './support/api-app';
 import { RecordingLibraryModule } from './support/recording-messaging-library';
 
@@ -45,6 +46,19 @@ describe('REST auth: API keys from API__KEYS (JSON), scopes, rate limit per key'
       ],
     );
     assert.ok(api.config.api.keys.every((k) => /^[0-9a-f]{64}$/.test(k.sha256)));
+  });
+
+  it('a configuration with two keys of one name or one digest is refused, naming api.keys', () => {
+    const twice = JSON.parse(keysEnv([reader, reader])) as { name: string }[];
+    assert.throws(
+      () => loadConfig({ argv: [], cwd: api.dataDir, env: { API__KEYS: JSON.stringify(twice) } }),
+      /api\.keys: uniqueApiKeys: each key must have its own name and its own sha256/,
+    );
+    twice[1]!.name = 'renamed';
+    assert.throws(
+      () => loadConfig({ argv: [], cwd: api.dataDir, env: { API__KEYS: JSON.stringify(twice) } }),
+      /api\.keys: uniqueApiKeys/,
+    );
   });
 
   it('401 without a key, with WWW-Authenticate', async () => {

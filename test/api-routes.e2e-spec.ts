@@ -295,6 +295,21 @@ describe('REST /api/v1 over a recording messaging library', () => {
         'line',
         'number',
       ]);
+      assert.deepEqual((missing.body as { errors: string[] }).errors, [
+        'line: is required',
+        'number: is required',
+      ]);
+      for (const body of ['[{"line":"305","number":"1"}]', '[]']) {
+        const arr = await http()
+          .post('/api/v1/calls')
+          .set(auth)
+          .set('Content-Type', 'application/json')
+          .send(body)
+          .expect(400);
+        assert.deepEqual((arr.body as { errors: string[] }).errors, [
+          'body: must be a JSON object',
+        ]);
+      }
       const c = lib.addCall('305');
       const mode = await http()
         .post(`/api/v1/calls/${c.id}/transfer`)
