@@ -11,12 +11,15 @@ export default tseslint.config(
   {
     languageOptions: { parserOptions: { projectService: false } },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       'no-empty': ['error', { allowEmptyCatch: false }],
       'no-restricted-syntax': [
         'error',
         {
-          selector: "ImportDeclaration[source.value=/^@app\\/[a-z-]+\\/(?!testing$)/]",
+          selector: 'ImportDeclaration[source.value=/^@app\\/[a-z-]+\\/(?!testing$)/]',
           message: 'Import a library through its barrel (@app/<lib>), never a deep path.',
         },
       ],

@@ -4,6 +4,7 @@
 set -euo pipefail
 need=(
   "openssl:openssl"
+  "redis-server:redis-server"
 )
 missing=()
 for entry in "${need[@]}"; do

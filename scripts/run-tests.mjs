@@ -33,7 +33,14 @@ if (files.length === 0) {
 }
 const r = spawnSync(
   process.execPath,
-  ['--enable-source-maps', '--test', '--test-concurrency=2', '--test-timeout=180000', ...passThrough, ...files],
+  [
+    '--enable-source-maps',
+    '--test',
+    '--test-concurrency=2',
+    '--test-timeout=180000',
+    ...passThrough,
+    ...files,
+  ],
   { stdio: 'inherit', cwd: root },
 );
 process.exit(r.status ?? 1);

@@ -53,7 +53,9 @@ describe('the service process (npm start)', () => {
 
     const ready = await httpGet(port, '/health/ready');
     assert.equal(ready.status, 503, ready.body);
-    const body = JSON.parse(ready.body) as { error: { messaging: { status: string; reason: string } } };
+    const body = JSON.parse(ready.body) as {
+      error: { messaging: { status: string; reason: string } };
+    };
     assert.equal(body.error.messaging.status, 'down');
     assert.match(body.error.messaging.reason, /ECONNREFUSED|connect/i);
 

@@ -57,9 +57,11 @@ export function startService(env: Record<string, string>, args: string[] = []): 
   };
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((res) => {
-    child.once('exit', (code, signal) => res({ code, signal, at: Date.now() }));
-  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>(
+    (res) => {
+      child.once('exit', (code, signal) => res({ code, signal, at: Date.now() }));
+    },
+  );
   return {
     child,
     output: () => out,
@@ -87,7 +89,10 @@ export function startService(env: Record<string, string>, args: string[] = []): 
   };
 }
 
-export async function httpGet(port: number, path: string): Promise<{ status: number; body: string }> {
+export async function httpGet(
+  port: number,
+  path: string,
+): Promise<{ status: number; body: string }> {
   const res = await fetch(`http://127.0.0.1:${port}${path}`);
   return { status: res.status, body: await res.text() };
 }

@@ -4,8 +4,11 @@ import { MessagingModule } from '@app/messaging';
 import { AsteriskModule, type AsteriskLibraryOptions } from '@app/asterisk';
 import { AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/app-config.module';
+import { GatewayModule } from './gateway/gateway.module';
 import { HealthModule } from './health/health.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
+import { ApiModule } from './api/api.module';
+import { SettingsModule } from './settings/settings.module';
 
 /** What the Asterisk library needs, from the validated `asterisk` block. */
 export function asteriskOptions(config: AppConfig): AsteriskLibraryOptions {
@@ -27,7 +30,9 @@ export function asteriskOptions(config: AppConfig): AsteriskLibraryOptions {
         minMs: a.reconnectMinDelayMs,
         maxMs: a.reconnectMaxDelayMs,
       }),
-      replay: a.filePath ? { file: a.filePath, speed: a.replaySpeed, loop: a.replayLoop } : undefined,
+      replay: a.filePath
+        ? { file: a.filePath, speed: a.replaySpeed, loop: a.replayLoop }
+        : undefined,
     },
     protocol: a.protocol,
     originateContext: a.originateContext,
@@ -52,6 +57,9 @@ export class AppModule {
         MessagingModule.forRoot({ defaultLibrary: config.messaging.defaultLibrary }),
         AsteriskModule.forRoot(asteriskOptions(config)),
         HealthModule,
+        SettingsModule,
+        ...(config.api.enabled ? [ApiModule] : []),
+        GatewayModule,
       ],
     };
   }

@@ -5,10 +5,12 @@ import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module';
+import { setupApiDocs } from './api/api-docs';
 import { ConfigError } from './config/config.errors';
 import { loadConfig, type LoadedConfig } from './config/config.loader';
 import { createRootLogger, PinoNestLogger } from './logging/pino-logger';
 import { ShutdownState } from './lifecycle/shutdown-state';
+import { ClientGateway } from './gateway/client-gateway.service';
 
 /** sysexits(3) EX_CONFIG: the configuration is unusable. */
 const EXIT_CONFIG = 78;
@@ -45,6 +47,7 @@ async function main(): Promise<void> {
     // Our own signal handling below: Nest's re-raises the signal after closing (exit code 143).
     abortOnError: false,
   });
+  if (config.api.enabled) setupApiDocs(app);
   const server = app.getHttpServer() as Server;
   const sockets = trackSockets(server);
   await app.listen(config.server.port, config.server.host);
@@ -91,6 +94,8 @@ async function shutdown(
   }, SHUTDOWN_HARD_LIMIT_MS);
   hard.unref();
   app.get(ShutdownState).begin(signal);
+  // CTI sockets get event 14 and a close now, so that they reconnect elsewhere instead of holding the drain.
+  app.get(ClientGateway).drain(`shutting down (${signal})`);
   log.info({ signal, open: sockets.size }, 'shutting down: not ready, draining connections');
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
@@ -115,6 +120,8 @@ async function shutdown(
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`messaging-host: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(
+    `messaging-host: failed to start: ${err instanceof Error ? err.message : String(err)}\n`,
+  );
   process.exit(1);
 });

@@ -4,9 +4,10 @@ export interface AmiPacketView {
   readonly event: string | undefined;
   /** Channel variables (`ChanVariable` headers), when the packet has any. */
   readonly chanVariables?: ReadonlyMap<string, string>;
+  toObject(): Record<string, string | string[]>;
 }
 
-/** The seed's `asterisk` block, typed (the app validates and converts it). */
+/** The seed's `asterisk` block as the tracker needs it. */
 export interface AsteriskTrackerOptions {
   /** Channel technology prefix of the users' lines: 'SIP/' or 'PJSIP/'. */
   protocol: string;
@@ -14,23 +15,10 @@ export interface AsteriskTrackerOptions {
   queueExtensionFormat: string;
   /** Show a ringing call on Newstate Ringing (true) or on DialBegin (false). */
   sendRingStartedOnRingingState: boolean;
-  /** packetInfoConfig (see README): what to copy into the Call's callContext. */
+  /** packetInfoConfig (docs/asterisk.md): what to copy into the Call's callContext. */
   packetInfoConfig: string;
-  /** Whether AnswerCall is possible (adds ANSWER to a ringing incoming call). */
-  canAnswer?: boolean;
-}
-
-/** Kinds of originate the library sends and the tracker correlates. */
-export type OriginateKind = 'call' | 'unpark';
-
-export interface PendingOriginate {
-  actionId: string;
-  line: string;
-  kind: OriginateKind;
-  /** The number dialled (call) or the parking space (unpark). */
-  target: string;
-  /** unpark: the held call to take back. */
-  callId?: string;
+  /** Log every queue member change of a line. */
+  traceQueuesState: boolean;
 }
 
 /** One queue membership of a line as Asterisk reports it. */

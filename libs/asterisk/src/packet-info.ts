@@ -1,22 +1,26 @@
 import type { AmiPacketView } from './asterisk.types';
 
-/** One entry of packetInfoConfig: copy `source` (a header or a channel variable) into callContext[key]. */
+/** One entry of packetInfoConfig: copy `name` (an AMI header or a channel variable) into callContext[key]. */
 export interface PacketInfoField {
   key: string;
   kind: 'header' | 'var';
   name: string;
 }
 
+export enum PacketInfoConfigErrorCode {
+  Invalid = 'PACKET_INFO_CONFIG_INVALID',
+}
+
 export class PacketInfoConfigError extends Error {
   override name = 'PacketInfoConfigError';
-  readonly code = 'PACKET_INFO_CONFIG_INVALID';
+  readonly code = PacketInfoConfigErrorCode.Invalid;
 }
 
 /**
- * Parses packetInfoConfig. Syntax (README): entries separated by `,` or `;`; each entry is
- * `[key=]source` where source is `Header` or `header:Header` (an AMI header of the call's channel
- * events) or `var:NAME` (a channel variable, `ChanVariable` headers). key defaults to the name.
- * Empty string = nothing copied.
+ * Parses packetInfoConfig (docs/asterisk.md). Entries are separated by `,` or `;`; each entry is
+ * `[key=]source` where source is `Header` or `header:Header` (an AMI header of the packets about the
+ * call's channel) or `var:NAME` (a channel variable: `ChanVariable` headers, see manager.conf
+ * `channelvars`). key defaults to the name. An empty string copies nothing.
  */
 export function parsePacketInfoConfig(text: string): PacketInfoField[] {
   const out: PacketInfoField[] = [];
@@ -34,25 +38,36 @@ export function parsePacketInfoConfig(text: string): PacketInfoField[] {
       name = source.slice(colon + 1).trim();
       if (prefix === 'var' || prefix === 'variable') kind = 'var';
       else if (prefix !== 'header') {
-        throw new PacketInfoConfigError(`packetInfoConfig entry '${entry}': unknown source '${prefix}' (use header: or var:)`);
+        throw new PacketInfoConfigError(
+          `packetInfoConfig entry '${entry}': unknown source '${prefix}' (use header: or var:)`,
+        );
       }
     }
-    if (!/^[A-Za-z0-9_()-]+$/.test(name) || (eq >= 0 && !/^[A-Za-z0-9_.-]+$/.test(key))) {
-      throw new PacketInfoConfigError(`packetInfoConfig entry '${entry}' is not [key=][header:|var:]Name`);
+    if (!/^[A-Za-z0-9_-]+$/.test(name) || (eq >= 0 && !/^[A-Za-z0-9_.-]+$/.test(key))) {
+      throw new PacketInfoConfigError(
+        `packetInfoConfig entry '${entry}' is not [key=][header:|var:]Name (letters, digits, _ and -)`,
+      );
     }
     out.push({ key: key || name, kind, name });
   }
   return out;
 }
 
-/** Values of `fields` present in `packet` (only non-empty ones). */
-export function extractPacketInfo(fields: readonly PacketInfoField[], packet: AmiPacketView): Record<string, string> {
-  const out: Record<string, string> = {};
+/** Copies the values of `fields` present in `packet` (non-empty, not `<unknown>`) into `into`. */
+export function extractPacketInfo(
+  fields: readonly PacketInfoField[],
+  packet: AmiPacketView,
+  into: Record<string, string>,
+): boolean {
+  let changed = false;
   for (const f of fields) {
     let v: string | undefined;
     if (f.kind === 'header') v = packet.get(f.name);
     else v = packet.chanVariables?.get(f.name) ?? packet.get(`ChanVariable(${f.name})`);
-    if (v !== undefined && v !== '' && v !== '<unknown>') out[f.key] = v;
+    if (v !== undefined && v !== '' && v !== '<unknown>' && into[f.key] !== v) {
+      into[f.key] = v;
+      changed = true;
+    }
   }
-  return out;
+  return changed;
 }

@@ -11,6 +11,8 @@ export interface LineSettings {
   parkingLotContext?: string;
   /** From connectionParams: prefer blind transfer in the panel. */
   useBlindTransfer?: boolean;
+  /** From connectionParams: send RAW_DATA (event 16) with the PBX packets behind the line's calls. */
+  debugMode?: boolean;
 }
 
 /** Options of an outgoing call beyond the number (REST; a panel's MakeCall sends none). */

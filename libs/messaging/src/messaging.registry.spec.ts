@@ -4,7 +4,12 @@ import 'reflect-metadata';
 import { Injectable, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { NEVER, of } from 'rxjs';
-import { MessagingLibrary, type LibraryCapabilities, type LineSession, type LineStatus } from './messaging-library';
+import {
+  MessagingLibrary,
+  type LibraryCapabilities,
+  type LineSession,
+  type LineStatus,
+} from './messaging-library';
 import { MessagingLibraryProvider } from './messaging-library.decorator';
 import { MessagingRegistryError, MessagingRegistryErrorCode } from './messaging.errors';
 import { MessagingModule } from './messaging.module';

@@ -114,3 +114,16 @@ export function ToStringList(): PropertyDecorator {
     return value;
   });
 }
+
+/** Every leaf key of a config class tree, as a dotted path (`asterisk.port`); arrays and maps are leaves. */
+export function configLeafKeys(ctor: Ctor, prefix = ''): string[] {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(new ctor())) {
+    const path = prefix ? `${prefix}.${k}` : k;
+    const nested = nestedOf(ctor, k);
+    if (nested && !nested.array && typeof v === 'object')
+      out.push(...configLeafKeys(nested.type(), path));
+    else out.push(path);
+  }
+  return out;
+}

@@ -1,10 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppConfig } from './app-config';
-import { nestedOf } from './config.decorators';
+import { configLeafKeys as leafKeys } from './config.decorators';
 import { ConfigError } from './config.errors';
 import { loadConfig, redactedConfig, stripJsonComments } from './config.loader';
 
@@ -24,19 +24,6 @@ function set(obj: Record<string, unknown>, path: string, value: unknown): void {
   let node = obj;
   for (const p of parts.slice(0, -1)) node = (node[p] ??= {}) as Record<string, unknown>;
   node[parts[parts.length - 1]!] = value;
-}
-
-/** Every leaf key of the schema, as a dotted path. */
-function leafKeys(ctor: new () => object, prefix = ''): string[] {
-  const out: string[] = [];
-  for (const [k, v] of Object.entries(new ctor())) {
-    const path = prefix ? `${prefix}.${k}` : k;
-    const nested = nestedOf(ctor, k);
-    if (nested && !nested.array && typeof v === 'object')
-      out.push(...leafKeys(nested.type(), path));
-    else out.push(path);
-  }
-  return out;
 }
 
 /**
@@ -144,6 +131,18 @@ function plain(v: unknown): unknown {
 describe('loadConfig', () => {
   it('has a sample for every key of the schema (so precedence is tested key by key)', () => {
     assert.deepEqual(leafKeys(AppConfig).sort(), Object.keys(SAMPLES).sort());
+  });
+
+  it('is documented key by key in the README, with its environment variable', () => {
+    const readme = readFileSync(join(__dirname, '..', '..', '..', '..', '..', 'README.md'), 'utf8');
+    const missing = leafKeys(AppConfig).filter(
+      (k) => !readme.includes(`| \`${k}\``) || !readme.includes(`\`${envName(k)}\``),
+    );
+    assert.deepEqual(
+      missing,
+      [],
+      `README.md lacks a row (key and env name) for: ${missing.join(', ')}`,
+    );
   });
 
   it('uses built-in defaults when there is no file, with a warning', () => {

@@ -1,16 +1,19 @@
 import { Controller, Get } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
 import { MessagingHealthIndicator } from './messaging.health';
+import { StorageHealthIndicator } from '../settings/storage.health';
 
 /**
  * Probes for load balancers and Kubernetes: live while the process serves; ready only while the
- * active messaging library is (logged in to Asterisk) and the process is not shutting down.
+ * active messaging library is (logged in to Asterisk), the settings store is usable and the
+ * process is not shutting down.
  */
 @Controller('health')
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly messaging: MessagingHealthIndicator,
+    private readonly storage: StorageHealthIndicator,
   ) {}
 
   @Get('live')
@@ -22,6 +25,9 @@ export class HealthController {
   @Get('ready')
   @HealthCheck()
   ready(): Promise<HealthCheckResult> {
-    return this.health.check([() => this.messaging.check('messaging')]);
+    return this.health.check([
+      () => this.messaging.check('messaging'),
+      () => this.storage.check('storage'),
+    ]);
   }
 }

@@ -58,7 +58,10 @@ describe('logging', () => {
   it('never writes secret fields', () => {
     const s = sink();
     const root = createRootLogger(config({ level: 'debug' }), s.stream);
-    root.info({ secret: 'pw-1', action: { Secret: 'pw-2', Action: 'Login' }, authorization: 'Bearer k' }, 'login');
+    root.info(
+      { secret: 'pw-1', action: { Secret: 'pw-2', Action: 'Login' }, authorization: 'Bearer k' },
+      'login',
+    );
     const text = JSON.stringify(s.lines());
     assert.doesNotMatch(text, /pw-1|pw-2|Bearer k/);
     assert.match(text, /Login/);

@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { AmiError, AmiErrorCode } from '../ami.errors';
 import { AmiPacket } from './ami-packet';
 
@@ -10,35 +11,58 @@ export interface AmiDecoderHandlers {
 }
 
 export interface AmiDecoderOptions {
-  /** The largest packet (or banner) in bytes; larger is a protocol error. Default 1 MiB. */
+  /**
+   * The largest packet in bytes, from its first byte through the empty line that ends it; larger
+   * is a protocol error. Default 1 MiB.
+   */
   maxPacketBytes?: number;
   /** Whether the stream starts with the banner line (a socket: yes). Default true. */
   expectBanner?: boolean;
 }
 
 export const DEFAULT_MAX_PACKET_BYTES = 1024 * 1024;
-const MAX_BANNER_BYTES = 1024;
+/** The banner line, its line end included, is at most this long. */
+export const MAX_BANNER_BYTES = 1024;
 const LF = 0x0a;
+const CR = 0x0d;
+const SPACE = 0x20;
+const TAB = 0x09;
 const END_COMMAND = '--END COMMAND--';
 /** `Asterisk Call Manager/9.0.0`, also proxies' `... Call Manager Proxy/1.2`. */
 const BANNER = /^([^:\r\n]*?)\/([0-9][^\s]*)\s*$/;
+/** Header names of the old command form (`Privilege: Command`, `ActionID: 12`): a plain token. */
+const TOKEN_KEY = /^[A-Za-z0-9_-]+$/;
 
 /**
  * A pure push decoder for AMI (no I/O): feed it Buffers as they come, split anywhere (mid-line,
  * mid-CRLF, mid-UTF-8 character), many packets per chunk; it calls onPacket per packet in order.
- * Packets end with an empty line; CRLF and bare LF line ends are both accepted. The old command
- * form (`Response: Follows` ... `--END COMMAND--`) is read whole even when its output has empty
- * lines. Unfinished input is kept up to maxPacketBytes; more is a protocol error, after which the
- * decoder holds nothing and ignores input until reset().
+ * The result never depends on where the input was split.
+ *
+ * - The stream starts with the banner line (`expectBanner`, default true), at most 1 KiB.
+ * - A packet is `Key: value` lines ending with an empty line; CRLF and bare LF line ends are both
+ *   accepted, empty lines between packets ignored. Keys keep their case (lookups ignore it),
+ *   repeated keys are kept in order.
+ * - The old command form (Asterisk < 14): a packet whose first line is `Response: Follows` runs to
+ *   the empty line after `--END COMMAND--`; its output lines (empty ones included) go to `output`.
+ * - A packet over maxPacketBytes is a protocol error (AmiError AMI_PROTOCOL via onError); so is a
+ *   first line that is not a banner. After an error the decoder holds nothing and ignores input
+ *   until reset(). Unfinished input is kept below maxPacketBytes, never more.
+ *
+ * Speed: the bytes up to the last packet end of a chunk become one latin1 string (a copy, no
+ * decoding; character index = byte index), lines are cut from it with indexOf and slice, and only
+ * the few values that hold bytes over 0x7f (Cyrillic names ...) are decoded as UTF-8 from the
+ * bytes. Splitting at ASCII bytes (CR, LF, ':') gives the same text as decoding the whole.
  */
 export class AmiDecoder {
   private readonly max: number;
   private readonly expectBanner: boolean;
   private bannerSeen = false;
-  private pending: Buffer | null = null;
-  /** Bytes of `pending` already searched for a packet end (minus the overlap of a terminator). */
-  private scanned = 0;
+  /** The start of an unfinished packet (or banner): chunks, in order, `pendingLength` bytes in all. */
+  private pending: Buffer[] = [];
+  private pendingLength = 0;
   private failed = false;
+  /** Bumped by reset() and fail(): a handler that resets the decoder stops the current push. */
+  private generation = 0;
 
   constructor(
     private readonly handlers: AmiDecoderHandlers,
@@ -54,9 +78,9 @@ export class AmiDecoder {
     this.expectBanner = options.expectBanner ?? true;
   }
 
-  /** Bytes held while waiting for the rest of a packet (never more than maxPacketBytes). */
+  /** Bytes held while waiting for the rest of a packet (always below maxPacketBytes). */
   get bufferedBytes(): number {
-    return this.pending?.length ?? 0;
+    return this.pendingLength;
   }
 
   /** Whether a protocol error stopped the decoder (until reset()). */
@@ -66,205 +90,388 @@ export class AmiDecoder {
 
   /** Forgets everything: for a new connection. */
   reset(): void {
-    this.pending = null;
-    this.scanned = 0;
+    this.pending = [];
+    this.pendingLength = 0;
     this.failed = false;
     this.bannerSeen = false;
+    this.generation += 1;
   }
 
   push(chunk: Buffer): void {
     if (this.failed || chunk.length === 0) return;
-    let buf: Buffer;
-    let scanFrom: number;
-    if (this.pending === null) {
-      buf = chunk;
-      scanFrom = 0;
-    } else {
-      buf = Buffer.concat([this.pending, chunk]);
-      scanFrom = this.scanned;
-      this.pending = null;
-    }
-    let start = 0;
     if (this.expectBanner && !this.bannerSeen) {
-      const nl = buf.indexOf(LF);
-      if (nl === -1) {
-        if (buf.length > MAX_BANNER_BYTES)
-          return this.fail(`no AMI banner in the first ${MAX_BANNER_BYTES} bytes`);
-        this.keep(buf, 0);
-        return;
-      }
-      let end = nl;
-      if (end > 0 && buf[end - 1] === 0x0d) end -= 1;
-      const line = buf.toString('utf8', 0, end);
-      const m = BANNER.exec(line);
-      if (!m)
-        return this.fail(
-          `the peer is not an AMI server: its first line is not a banner like "Asterisk Call Manager/9.0.0"`,
-        );
-      this.bannerSeen = true;
-      this.handlers.onBanner?.(m[2]!, line);
-      if (this.failed) return;
-      start = nl + 1;
-      scanFrom = start;
+      const rest = this.banner(chunk);
+      if (rest === undefined) return;
+      chunk = rest;
+      if (chunk.length === 0) return;
     }
-    this.decode(buf, start, Math.max(start, scanFrom));
-  }
-
-  private decode(buf: Buffer, start: number, scanFrom: number): void {
-    const end = lastPacketEnd(buf, start, scanFrom);
+    if (this.pendingLength === 0) {
+      this.decode(chunk);
+      return;
+    }
+    // Nothing can finish before a packet end (an empty line) arrives: keep collecting until then
+    // without copying what is held again and again.
+    const end = this.firstEndAfterHeld(chunk);
     if (end === -1) {
-      this.keep(buf, start);
+      this.hold(chunk);
       return;
     }
-    const text = buf.toString('utf8', start, end);
-    // A block within the cap cannot hold a packet over it: only look closer when it is larger.
-    const leftover = this.parseBlock(text, end - start > this.max);
-    if (this.failed) return;
-    if (leftover !== '') {
-      // An old-style command answer cut before its --END COMMAND--: back to bytes, wait for more.
-      const rest = Buffer.from(leftover, 'utf8');
-      const tail = buf.subarray(end);
-      const joined = tail.length > 0 ? Buffer.concat([rest, tail]) : rest;
-      if (joined.length > this.max)
-        return this.fail(`AMI packet larger than maxPacketBytes (${this.max} bytes)`);
-      this.pending = joined;
-      // Only the --END COMMAND-- marker can complete it: rescan from the start of what came after.
-      this.scanned = Math.max(0, rest.length - 3);
+    const parts = this.pending;
+    const held = this.pendingLength;
+    this.pending = [];
+    this.pendingLength = 0;
+    const head = Buffer.concat([...parts, chunk.subarray(0, end)], held + end);
+    if (isFollows(head, 0)) {
+      // An old-style command answer: its empty lines do not end it; decode everything together.
+      this.decode(Buffer.concat([...parts, chunk], held + chunk.length));
       return;
     }
-    if (end < buf.length) this.keep(buf, end);
+    // The held packet ends within this chunk: decode it alone, then the chunk without a copy.
+    if (head.length > this.max) {
+      this.fail(`AMI packet larger than maxPacketBytes (${this.max} bytes)`);
+      return;
+    }
+    const generation = this.generation;
+    this.parseText(head, 0, head.length);
+    if (this.failed || generation !== this.generation) return;
+    if (end < chunk.length) this.decode(chunk.subarray(end));
   }
 
-  /** Keeps buf[from..] for the next push (a copy when it is a small part of a large chunk). */
-  private keep(buf: Buffer, from: number): void {
-    const rest = buf.length - from;
-    if (rest > this.max)
-      return this.fail(`AMI packet larger than maxPacketBytes (${this.max} bytes)`);
-    if (rest === 0) {
-      this.pending = null;
-      this.scanned = 0;
-      return;
+  /** Reads the banner from the start of the stream; returns the bytes after it, or undefined. */
+  private banner(chunk: Buffer): Buffer | undefined {
+    const nl = chunk.indexOf(LF);
+    const held = this.pendingLength;
+    if (nl === -1) {
+      if (held + chunk.length >= MAX_BANNER_BYTES) {
+        this.fail(`no AMI banner in the first ${MAX_BANNER_BYTES} bytes`);
+        return undefined;
+      }
+      this.pending.push(chunk);
+      this.pendingLength += chunk.length;
+      return undefined;
     }
-    const view = buf.subarray(from);
-    this.pending = rest * 4 < buf.length ? Buffer.from(view) : view;
-    // A terminator may straddle the boundary: rescan its last bytes.
-    this.scanned = Math.max(0, rest - 3);
+    if (held + nl + 1 > MAX_BANNER_BYTES) {
+      this.fail(`no AMI banner in the first ${MAX_BANNER_BYTES} bytes`);
+      return undefined;
+    }
+    const head = held > 0 ? Buffer.concat([...this.pending, chunk.subarray(0, nl + 1)]) : chunk;
+    const end = held + nl;
+    this.pending = [];
+    this.pendingLength = 0;
+    const line = head.toString('utf8', 0, end > 0 && head[end - 1] === CR ? end - 1 : end);
+    const m = BANNER.exec(line);
+    if (!m) {
+      this.fail(
+        'the peer is not an AMI server: its first line is not a banner like "Asterisk Call Manager/9.0.0"',
+      );
+      return undefined;
+    }
+    this.bannerSeen = true;
+    const generation = this.generation;
+    this.handlers.onBanner?.(m[2]!, line);
+    if (this.failed || generation !== this.generation) return undefined;
+    return chunk.subarray(nl + 1);
   }
 
   /**
-   * Parses whole packets in text; returns the text of an unfinished old-style command answer
-   * (to wait for the rest), else ''.
+   * Index in chunk just past the first packet end (an empty line: LF LF or LF CR LF) after what is
+   * held, which may have begun in the held bytes; -1 when there is none.
    */
-  private parseBlock(text: string, checkSize: boolean): string {
-    const n = text.length;
-    let pos = 0;
-    let nextCrlf = -2; // index of "\n\r\n", -1 none, -2 not searched yet
-    let nextLf = -2; // index of "\n\n"
-    while (pos < n) {
-      // Empty lines between packets.
-      let c = text.charCodeAt(pos);
-      while (c === 13 || c === 10) {
-        pos += 1;
-        if (pos >= n) return '';
-        c = text.charCodeAt(pos);
-      }
-      if (nextCrlf !== -1 && nextCrlf < pos) nextCrlf = text.indexOf('\n\r\n', pos - 1);
-      if (nextLf !== -1 && nextLf < pos) nextLf = text.indexOf('\n\n', pos - 1);
-      let contentEnd: number; // the '\n' ending the last line of the packet
-      let next: number;
-      if (nextCrlf !== -1 && (nextLf === -1 || nextCrlf < nextLf)) {
-        contentEnd = nextCrlf;
-        next = nextCrlf + 3;
-      } else if (nextLf !== -1) {
-        contentEnd = nextLf;
-        next = nextLf + 2;
-      } else {
-        return ''; // cannot happen: the block ends with a terminator
-      }
-      if ((c === 82 || c === 114) && isFollows(text, pos)) {
-        const marker = text.indexOf(END_COMMAND, pos);
-        if (marker === -1) return text.slice(pos);
-        if (marker > contentEnd) {
-          const t = findTerminator(text, marker);
-          if (t === null) return text.slice(pos);
-          contentEnd = t[0];
-          next = t[1];
-          nextCrlf = -2;
-          nextLf = -2;
-        }
-      }
-      if (checkSize && Buffer.byteLength(text.slice(pos, contentEnd + 1), 'utf8') > this.max) {
-        this.fail(`AMI packet larger than maxPacketBytes (${this.max} bytes)`);
-        return '';
-      }
-      this.emit(text, pos, contentEnd);
-      if (this.failed) return '';
-      pos = next;
+  private firstEndAfterHeld(chunk: Buffer): number {
+    // A packet end cut between the held bytes and this chunk.
+    const a = this.heldByteFromEnd(2);
+    const b = this.heldByteFromEnd(1);
+    const c0 = chunk[0];
+    if (b === LF) {
+      if (c0 === LF) return 1;
+      if (c0 === CR && chunk.length > 1 && chunk[1] === LF) return 2;
+    } else if (b === CR && a === LF && c0 === LF) {
+      return 1;
     }
-    return '';
+    return firstPacketEnd(chunk, 0);
   }
 
-  /** Builds and hands out the packet whose lines are text[s..e) (e: the last line's '\n'). */
-  private emit(text: string, s: number, e: number): void {
-    const keys: string[] = [];
-    const values: string[] = [];
-    let raw: string[] | undefined;
-    let ls = s;
-    while (ls <= e) {
-      let nl = text.indexOf('\n', ls);
-      if (nl === -1 || nl > e) nl = e;
-      let le = nl;
-      if (le > ls && text.charCodeAt(le - 1) === 13) le -= 1;
-      if (le > ls) {
-        const colon = text.indexOf(':', ls);
-        if (colon !== -1 && colon < le && colon > ls) {
-          let ke = colon;
-          while (ke > ls && text.charCodeAt(ke - 1) === 32) ke -= 1;
-          let vs = colon + 1;
-          while (vs < le && (text.charCodeAt(vs) === 32 || text.charCodeAt(vs) === 9)) vs += 1;
-          keys.push(text.slice(ls, ke));
-          values.push(text.slice(vs, le));
-        } else {
-          const line = text.slice(ls, le);
-          if (line !== END_COMMAND) (raw ??= []).push(line);
+  /** The k-th last byte held (k = 1: the last), or undefined. */
+  private heldByteFromEnd(k: number): number | undefined {
+    for (let i = this.pending.length - 1; i >= 0; i--) {
+      const part = this.pending[i]!;
+      if (k <= part.length) return part[part.length - k];
+      k -= part.length;
+    }
+    return undefined;
+  }
+
+  /** Keeps an unfinished packet's bytes, failing when it cannot fit in maxPacketBytes. */
+  private hold(chunk: Buffer): void {
+    const total = this.pendingLength + chunk.length;
+    // Held bytes have no packet end yet: the packet will be longer than what is held.
+    if (total >= this.max) {
+      this.fail(`AMI packet larger than maxPacketBytes (${this.max} bytes)`);
+      return;
+    }
+    this.pending.push(chunk);
+    this.pendingLength = total;
+  }
+
+  /** Decodes the whole packets of data and keeps the start of an unfinished one. */
+  private decode(data: Buffer): void {
+    const end = lastPacketEnd(data);
+    let done = 0;
+    if (end !== -1) {
+      const generation = this.generation;
+      // Fast path: the text of all whole packets at once, when no packet can be over the cap. It
+      // stops at an old-style command answer (its output may hold empty lines): packet by packet
+      // from there.
+      const stop = end <= this.max ? this.parseText(data, 0, end) : 0;
+      if (this.failed || generation !== this.generation) return;
+      done = stop === -1 ? end : this.decodeEach(data, stop);
+      if (done === -1) return;
+    }
+    this.keepRest(data, done);
+  }
+
+  /**
+   * Decodes data from `from` on packet by packet (exact byte sizes, the old command form); returns
+   * how many bytes were used, or -1 when it stopped (error, or a handler reset the decoder).
+   */
+  private decodeEach(data: Buffer, from: number): number {
+    const n = data.length;
+    let pos = from;
+    const generation = this.generation;
+    for (;;) {
+      while (pos < n && (data[pos] === CR || data[pos] === LF)) pos += 1;
+      if (pos >= n) return n;
+      let end = firstPacketEnd(data, pos);
+      if (end === -1) return pos;
+      const follows = isFollows(data, pos);
+      if (follows) {
+        const marker = data.indexOf(END_COMMAND, pos);
+        if (marker === -1) return pos;
+        if (marker >= end) {
+          end = firstPacketEnd(data, marker);
+          if (end === -1) return pos;
         }
       }
-      ls = nl + 1;
+      if (end - pos > this.max) {
+        this.fail(`AMI packet larger than maxPacketBytes (${this.max} bytes)`);
+        return -1;
+      }
+      if (follows) this.parseFollows(data.toString('utf8', pos, end));
+      else this.parseText(data, pos, end);
+      if (this.failed || generation !== this.generation) return -1;
+      pos = end;
     }
-    if (keys.length === 0 && raw === undefined) return;
-    this.handlers.onPacket(new AmiPacket(keys, values, raw));
+  }
+
+  /** Keeps data[from..] (after the empty lines between packets) for the next push. */
+  private keepRest(data: Buffer, from: number): void {
+    const n = data.length;
+    while (from < n && (data[from] === CR || data[from] === LF)) from += 1;
+    const rest = n - from;
+    if (rest === 0) return;
+    if (rest >= this.max) {
+      this.fail(`AMI packet larger than maxPacketBytes (${this.max} bytes)`);
+      return;
+    }
+    const view = data.subarray(from);
+    // A copy when it is a small part of a large chunk, so the chunk can be freed.
+    this.pending = [rest * 4 < n ? Buffer.from(view) : view];
+    this.pendingLength = rest;
+  }
+
+  /**
+   * Parses the whole packets in buf[start..end) (it ends with an empty line) and hands them out.
+   * Returns -1, or the offset in buf of an old-style command answer (`Response: Follows`) where
+   * it stopped: that one is read by decodeEach.
+   */
+  private parseText(buf: Buffer, start: number, end: number): number {
+    const text = latin1(buf, start, end);
+    const n = text.length;
+    const generation = this.generation;
+    // Index of the next character over 0x7f (a UTF-8 byte), n when none.
+    let high = isAscii(buf.subarray(start, end)) ? n : nextHigh(text, 0);
+    let colon = -1;
+    let pos = 0;
+    while (pos < n) {
+      const c = text.charCodeAt(pos);
+      if (c === LF || c === CR) {
+        pos += 1;
+        continue;
+      }
+      const keys: string[] = [];
+      const values: string[] = [];
+      let raw: string[] | undefined;
+      const packetStart = pos;
+      // One line per turn; the packet ends at an empty line.
+      for (;;) {
+        const nl = text.indexOf('\n', pos);
+        const lineEnd = nl === -1 ? n : nl;
+        let le = lineEnd;
+        if (le > pos && text.charCodeAt(le - 1) === CR) le -= 1;
+        if (le === pos) {
+          pos = lineEnd + 1;
+          break;
+        }
+        if (colon < pos) {
+          colon = text.indexOf(':', pos);
+          if (colon === -1) colon = n;
+        }
+        if (colon > pos && colon < le) {
+          let ke = colon;
+          while (ke > pos && text.charCodeAt(ke - 1) === SPACE) ke -= 1;
+          let vs = colon + 1;
+          let v: number;
+          while (vs < le && ((v = text.charCodeAt(vs)) === SPACE || v === TAB)) vs += 1;
+          if (high < le) {
+            keys.push(high < ke ? utf8(buf, start + pos, start + ke) : text.slice(pos, ke));
+            values.push(utf8(buf, start + vs, start + le));
+            high = nextHigh(text, le);
+          } else {
+            keys.push(text.slice(pos, ke));
+            values.push(text.slice(vs, le));
+            if (pos === packetStart && (c === 0x52 || c === 0x72) && values[0] === 'Follows') {
+              if (keys[0]!.toLowerCase() === 'response') return start + packetStart;
+            }
+          }
+        } else {
+          let line: string;
+          if (high < le) {
+            line = utf8(buf, start + pos, start + le);
+            high = nextHigh(text, le);
+          } else {
+            line = text.slice(pos, le);
+          }
+          if (line !== END_COMMAND) (raw ??= []).push(line);
+        }
+        pos = lineEnd + 1;
+        if (pos >= n) break;
+      }
+      if (keys.length > 0 || raw !== undefined) {
+        this.handlers.onPacket(new AmiPacket(keys, values, raw));
+        if (this.failed || generation !== this.generation) return -1;
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * One old-style command answer (text: `Response: Follows` through the empty line after
+   * `--END COMMAND--`): headers while lines are `Token: value`, then output lines (empty ones
+   * too) up to the marker, then headers again up to the empty line that ends the packet.
+   */
+  private parseFollows(text: string): void {
+    const keys: string[] = [];
+    const values: string[] = [];
+    const output: string[] = [];
+    // Without the empty line that ends the packet (text ends with LF LF or LF CR LF).
+    const body = text.charCodeAt(text.length - 2) === CR ? text.length - 2 : text.length - 1;
+    let state: 'headers' | 'output' | 'after' = 'headers';
+    let pos = 0;
+    while (pos < body) {
+      const ls = pos;
+      let nl = text.indexOf('\n', pos);
+      if (nl === -1 || nl > body) nl = body;
+      let le = nl;
+      if (le > pos && text.charCodeAt(le - 1) === CR) le -= 1;
+      const line = text.slice(pos, le);
+      pos = nl + 1;
+      if (state === 'output') {
+        const marker = line.indexOf(END_COMMAND);
+        if (marker === -1) {
+          output.push(line);
+          continue;
+        }
+        // `last line--END COMMAND--`: output cut short by the marker.
+        if (marker > 0) output.push(line.slice(0, marker));
+        state = 'after';
+        continue;
+      }
+      const colon = line.indexOf(':');
+      const key = colon > 0 ? line.slice(0, colon).trimEnd() : '';
+      if (key !== '' && (state === 'after' || TOKEN_KEY.test(key))) {
+        keys.push(key);
+        values.push(line.slice(colon + 1).replace(/^[ \t]+/, ''));
+      } else if (state === 'after') {
+        if (line !== '' && line !== END_COMMAND) output.push(line);
+      } else {
+        // The first line that is not a header starts the output: read it again as output.
+        state = 'output';
+        pos = ls;
+      }
+    }
+    this.handlers.onPacket(new AmiPacket(keys, values, output));
   }
 
   private fail(message: string): void {
     this.failed = true;
-    this.pending = null;
-    this.scanned = 0;
+    this.pending = [];
+    this.pendingLength = 0;
+    this.generation += 1;
     this.handlers.onError(new AmiError(AmiErrorCode.Protocol, message));
   }
 }
 
-/** Index just past the last empty line in buf[start..], searching only from scanFrom on; -1: none. */
-function lastPacketEnd(buf: Buffer, start: number, scanFrom: number): number {
-  const from = Math.max(start, scanFrom - 1);
-  // Forward from what is new (cheap when there is none), then the last one.
-  const firstA = buf.indexOf('\n\r\n', from);
-  const firstB = buf.indexOf('\n\n', from);
-  const endA = firstA === -1 ? -1 : buf.lastIndexOf('\n\r\n') + 3;
-  const endB = firstB === -1 ? -1 : buf.lastIndexOf('\n\n') + 2;
-  return Math.max(endA, endB);
+const HIGH = /[\x80-\xff]/g;
+
+/** Index of the first character over 0x7f in text at or after from, or text.length. */
+function nextHigh(text: string, from: number): number {
+  HIGH.lastIndex = from;
+  return HIGH.test(text) ? HIGH.lastIndex - 1 : text.length;
 }
 
-function isFollows(text: string, pos: number): boolean {
-  // "Response: Follows" (any case, any spaces after the colon)
-  const head = text.slice(pos, pos + 40).toLowerCase();
-  return /^response\s*:\s*follows\s*\r?\n/.test(head);
+interface SliceBuffer {
+  latin1Slice(start: number, end: number): string;
+  utf8Slice(start: number, end: number): string;
+}
+const proto = Buffer.prototype as unknown as Partial<SliceBuffer>;
+/** Node's own Buffer slicers (what toString calls after checking its arguments), when present. */
+const direct = typeof proto.latin1Slice === 'function' && typeof proto.utf8Slice === 'function';
+
+function latin1(buf: Buffer, start: number, end: number): string {
+  return direct
+    ? (buf as unknown as SliceBuffer).latin1Slice(start, end)
+    : buf.toString('latin1', start, end);
 }
 
-/** The first empty line at or after the line holding `from`: [its preceding '\n', index past it]. */
-function findTerminator(text: string, from: number): [number, number] | null {
-  const a = text.indexOf('\n\r\n', from);
-  const b = text.indexOf('\n\n', from);
-  if (a === -1 && b === -1) return null;
-  if (a !== -1 && (b === -1 || a < b)) return [a, a + 3];
-  return [b, b + 2];
+function utf8(buf: Buffer, start: number, end: number): string {
+  return direct
+    ? (buf as unknown as SliceBuffer).utf8Slice(start, end)
+    : buf.toString('utf8', start, end);
+}
+
+/** Index just past the last empty line (LF LF or LF CR LF) in buf, or -1. */
+function lastPacketEnd(buf: Buffer): number {
+  // Backwards over the bytes: the last packet end is usually within the last packet's length.
+  for (let i = buf.length - 1; i > 0; i--) {
+    if (buf[i] !== LF) continue;
+    const p = buf[i - 1];
+    if (p === LF || (p === CR && i > 1 && buf[i - 2] === LF)) return i + 1;
+  }
+  return -1;
+}
+
+/** Index just past the first empty line whose ending LF is after `from`, or -1. */
+function firstPacketEnd(buf: Buffer, from: number): number {
+  const n = buf.length;
+  for (let i = from + 1; i < n; i++) {
+    if (buf[i] !== LF) continue;
+    const p = buf[i - 1];
+    if (p === LF || (p === CR && i - 2 >= from && buf[i - 2] === LF)) return i + 1;
+  }
+  return -1;
+}
+
+/** Whether the packet at pos starts with the line `Response: Follows` (key in any case). */
+function isFollows(buf: Buffer, pos: number): boolean {
+  const c = buf[pos];
+  if (c !== 0x52 && c !== 0x72) return false;
+  const nl = buf.indexOf(LF, pos);
+  const end = nl === -1 ? buf.length : nl;
+  const line = buf.toString('latin1', pos, end);
+  const colon = line.indexOf(':');
+  if (colon === -1 || line.slice(0, colon).replace(/ +$/, '').toLowerCase() !== 'response')
+    return false;
+  let v = line.slice(colon + 1).replace(/^[ \t]+/, '');
+  if (v.endsWith('\r')) v = v.slice(0, -1);
+  return v === 'Follows';
 }

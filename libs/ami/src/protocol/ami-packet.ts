@@ -1,3 +1,5 @@
+const NO_LINES: readonly string[] = Object.freeze([]);
+
 /**
  * One AMI packet (an event, a response, or a list item): its header lines in wire order.
  * Keys keep the case Asterisk sent; lookups ignore case. Repeated keys are kept in order
@@ -14,7 +16,7 @@ export class AmiPacket {
     /** Header values, parallel to `keys`. */
     readonly values: readonly string[],
     /** Lines that were not `Key: value` (command output, Asterisk < 14), and every `Output:` value. */
-    private readonly rawOutput: readonly string[] = [],
+    private readonly rawOutput: readonly string[] = NO_LINES,
   ) {}
 
   /** Number of header lines. */
@@ -122,11 +124,16 @@ export class AmiPacket {
     return out;
   }
 
-  /** The packet as AMI text (CRLF line ends, ending in an empty line). */
+  /**
+   * The packet as AMI text (CRLF line ends, ending in an empty line); an old-style command
+   * answer (`Response: Follows`) gets its output and the `--END COMMAND--` marker.
+   */
   toString(): string {
     let s = '';
     for (let i = 0; i < this.keys.length; i++) s += `${this.keys[i]}: ${this.values[i]}\r\n`;
     for (const line of this.rawOutput) s += `${line}\r\n`;
+    // The old command form: its output may hold empty lines, the marker ends it.
+    if (this.rawOutput.length > 0 && this.response === 'Follows') s += '--END COMMAND--\r\n';
     return s + '\r\n';
   }
 

@@ -1,0 +1,38 @@
+import { Module } from '@nestjs/common';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { AppConfig } from '../config/app-config';
+import { SettingsModule } from '../settings/settings.module';
+import { ApiExceptionFilter } from './api-exception.filter';
+import { ApiKeyGuard, type RequestWithCaller } from './api-key.guard';
+import { ApiMessagingService } from './api-messaging.service';
+import { ApiValidationPipe } from './api-validation.pipe';
+import { CallsController } from './calls.controller';
+import { LibrariesController } from './libraries.controller';
+import { LinesController } from './lines.controller';
+import { SettingsController } from './settings.controller';
+
+/**
+ * The REST API for CRM processes under /api/v1 (on the same port as the gateway and health):
+ * calls, lines, per-line settings, libraries. Needs MessagingModule (global) and AppConfig.
+ * The rate limit counts per API key (api.rateLimit: `limit` requests per `ttlMs`, per node).
+ */
+@Module({
+  imports: [
+    SettingsModule,
+    ThrottlerModule.forRootAsync({
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => ({
+        throttlers: [
+          { name: 'default', limit: config.api.rateLimit.limit, ttl: config.api.rateLimit.ttlMs },
+        ],
+        // The guard order puts ApiKeyGuard first: every counted request has a known key.
+        getTracker: (req: Record<string, unknown>) =>
+          `key:${(req as unknown as RequestWithCaller).apiCaller?.name ?? 'anonymous'}`,
+        errorMessage: `rate limit exceeded: at most ${config.api.rateLimit.limit} requests per ${config.api.rateLimit.ttlMs} ms per API key`,
+      }),
+    }),
+  ],
+  controllers: [CallsController, LinesController, SettingsController, LibrariesController],
+  providers: [ApiKeyGuard, ApiValidationPipe, ApiExceptionFilter, ApiMessagingService],
+})
+export class ApiModule {}

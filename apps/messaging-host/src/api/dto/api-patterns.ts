@@ -1,0 +1,28 @@
+/**
+ * What the REST API accepts in the strings it hands to the PBX. Nothing here may carry CR or LF
+ * (an AMI header ends there), and each pattern is named in the 400 it causes.
+ */
+export const LINE_PATTERN = /^[A-Za-z0-9_.@+-]{1,64}$/;
+export const LINE_RULE = 'letters, digits and _ . @ + - (1 to 64), e.g. 305 or office';
+
+/** A dialled number or extension (Exten): digits, letters and the dialplan's * # + _ . @ -. */
+export const NUMBER_PATTERN = /^[A-Za-z0-9*#+_.@-]{1,80}$/;
+export const NUMBER_RULE = 'digits, letters and * # + _ . @ - (1 to 80)';
+
+/** A dialplan context or queue name. */
+export const NAME_PATTERN = /^[A-Za-z0-9_.-]{1,80}$/;
+export const NAME_RULE = 'letters, digits and _ . - (1 to 80)';
+
+/** Free text sent to the PBX (caller id, pause reason): no control characters. */
+// eslint-disable-next-line no-control-regex
+export const TEXT_PATTERN = /^[^\u0000-\u001f\u007f]{1,80}$/;
+export const TEXT_RULE = '1 to 80 characters without control characters';
+
+export const DTMF_PATTERN = /^[0-9*#A-Da-d]{1,32}$/;
+export const DTMF_RULE = '1 to 32 of 0-9 * # A-D';
+
+export const CALL_ID_PATTERN = /^[A-Za-z0-9_.:;@+-]{1,128}$/;
+export const CALL_ID_RULE = 'a call id as GET /api/v1/calls shows it';
+
+/** A channel variable name. */
+export const VARIABLE_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_()]{0,63}$/;

@@ -1,0 +1,90 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TlsFilesConfig } from '../config/app-config';
+import { GatewayTlsError, loadTlsOptions } from './gateway-tls';
+
+function files(over: Partial<TlsFilesConfig>): TlsFilesConfig {
+  return Object.assign(new TlsFilesConfig(), over);
+}
+
+describe('TLS certificate files (server.tls)', () => {
+  let dir: string;
+  let cert: string;
+  let key: string;
+  let pfx: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'gw-tls-files-'));
+    cert = join(dir, 'c.pem');
+    key = join(dir, 'k.pem');
+    pfx = join(dir, 'c.pfx');
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '2',
+        '-subj',
+        '/CN=127.0.0.1',
+      ],
+      { stdio: 'pipe' },
+    );
+    execFileSync(
+      'openssl',
+      ['pkcs12', '-export', '-in', cert, '-inkey', key, '-out', pfx, '-passout', 'pass:pfx-pass-1'],
+      { stdio: 'pipe' },
+    );
+    writeFileSync(join(dir, 'junk.pem'), 'not a certificate');
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  const fails = (f: TlsFilesConfig, key: string, re: RegExp): void => {
+    assert.throws(
+      () => loadTlsOptions(f),
+      (e: unknown) => {
+        assert.ok(e instanceof GatewayTlsError);
+        assert.equal(e.key, key);
+        assert.match(e.message, re);
+        assert.ok(!e.message.includes('pfx-pass-1'), 'the passphrase appears in the message');
+        return true;
+      },
+    );
+  };
+
+  it('is off without files and loads PEM or PFX', () => {
+    assert.equal(loadTlsOptions(files({})), undefined);
+    assert.ok(loadTlsOptions(files({ certFile: cert, keyFile: key })));
+    assert.ok(loadTlsOptions(files({ pfxFile: pfx, passphrase: 'pfx-pass-1' })));
+  });
+  it('names the key of a bad file', () => {
+    fails(
+      files({ certFile: join(dir, 'missing.pem'), keyFile: key }),
+      'server.tls.certFile',
+      /cannot read .*ENOENT/,
+    );
+    fails(files({ certFile: cert }), 'server.tls.keyFile', /must be set too/);
+    fails(
+      files({ certFile: join(dir, 'junk.pem'), keyFile: key }),
+      'server.tls.certFile',
+      /not a PEM certificate/,
+    );
+    fails(
+      files({ certFile: cert, keyFile: join(dir, 'junk.pem') }),
+      'server.tls.keyFile',
+      /private key/,
+    );
+    fails(files({ pfxFile: join(dir, 'junk.pem') }), 'server.tls.pfxFile', /PKCS#12/);
+    fails(files({ pfxFile: pfx, passphrase: 'wrong' }), 'server.tls.passphrase', /does not open/);
+  });
+});

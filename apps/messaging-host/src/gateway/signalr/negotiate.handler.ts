@@ -1,0 +1,165 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { GatewaySecurity } from '../security/gateway-security';
+
+/** A negotiated connection waiting for its WebSocket. */
+export interface PendingConnection {
+  connectionId: string;
+  expiresAt: number;
+  origin: string | undefined;
+}
+
+/** How long a negotiated connection token stays valid before its WebSocket arrives. */
+export const NEGOTIATION_TTL_MS = 60_000;
+/** Most negotiations kept waiting at once (a flood of negotiates must not grow memory without bound). */
+export const MAX_PENDING_NEGOTIATIONS = 50_000;
+/** Largest negotiate request body read (the client sends none). */
+const MAX_NEGOTIATE_BODY = 4096;
+
+function token(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+/**
+ * SignalR's negotiate (dotnet/aspnetcore specs/TransportProtocols.md), with CORS for a
+ * cross-origin panel: `POST <hub>/negotiate[?negotiateVersion=N]` answers the connection id
+ * (version 0) or id and token (version 1) and the WebSocket transport with the Text format;
+ * `OPTIONS` is the preflight. The allowed browser origin is echoed exactly, with credentials.
+ */
+export class NegotiateHandler {
+  private readonly pending = new Map<string, PendingConnection>();
+  private readonly paths: Set<string>;
+
+  constructor(
+    hubPaths: readonly string[],
+    private readonly security: GatewaySecurity,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.paths = new Set(
+      hubPaths.map((p) => `${p.replace(/\/+$/, '')}/negotiate`.replace(/^([^/])/, '/$1')),
+    );
+  }
+
+  /** Whether the path is one this handler answers. */
+  claims(pathname: string): boolean {
+    return this.paths.has(pathname.replace(/\/+$/, '') || '/');
+  }
+
+  /** Answers the request when it is a negotiate of a hub; false leaves it to the REST app. */
+  handle(req: IncomingMessage, res: ServerResponse): boolean {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (!this.claims(url.pathname)) return false;
+    const origin = typeof req.headers.origin === 'string' ? req.headers.origin : undefined;
+    const allowed = this.security.originAllowed(origin);
+    if (origin && allowed) {
+      res.setHeader('Access-Control-Allow-Origin', origin);
+      res.setHeader('Access-Control-Allow-Credentials', 'true');
+      res.setHeader('Vary', 'Origin');
+    }
+    if (req.method === 'OPTIONS') {
+      if (!allowed) {
+        this.json(res, 403, { error: `the origin ${origin} is not allowed` });
+        req.resume();
+        return true;
+      }
+      const reqHeaders = req.headers['access-control-request-headers'];
+      res.setHeader('Access-Control-Allow-Methods', 'POST, OPTIONS');
+      res.setHeader(
+        'Access-Control-Allow-Headers',
+        typeof reqHeaders === 'string' && reqHeaders
+          ? reqHeaders
+          : 'X-Requested-With, X-SignalR-User-Agent, Content-Type, Authorization',
+      );
+      res.setHeader('Access-Control-Max-Age', '600');
+      res.statusCode = 204;
+      res.end();
+      req.resume();
+      return true;
+    }
+    if (req.method !== 'POST') {
+      res.setHeader('Allow', 'POST, OPTIONS');
+      this.json(res, 405, { error: 'negotiate takes POST' });
+      req.resume();
+      return true;
+    }
+    if (!allowed) {
+      this.json(res, 403, { error: `the origin ${origin} is not in security.allowedOrigins` });
+      req.resume();
+      return true;
+    }
+    let size = 0;
+    let answered = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_NEGOTIATE_BODY && !answered) {
+        answered = true;
+        this.json(res, 413, { error: 'negotiate takes no body' });
+        req.destroy();
+      }
+    });
+    req.on('end', () => {
+      if (answered) return;
+      answered = true;
+      const requested = Number.parseInt(url.searchParams.get('negotiateVersion') ?? '0', 10);
+      const version = Number.isFinite(requested) && requested >= 1 ? 1 : 0;
+      this.json(res, 200, this.negotiate(version, origin));
+    });
+    req.on('error', () => {
+      answered = true;
+    });
+    return true;
+  }
+
+  /** Takes a negotiated connection by the `id` of the WebSocket URL (once). */
+  take(id: string): PendingConnection | undefined {
+    const p = this.pending.get(id);
+    if (!p) return undefined;
+    this.pending.delete(id);
+    return p.expiresAt > this.now() ? p : undefined;
+  }
+
+  /** Drops expired negotiations (called by the gateway's heartbeat). */
+  sweep(): void {
+    const now = this.now();
+    for (const [k, p] of this.pending) if (p.expiresAt <= now) this.pending.delete(k);
+  }
+
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  private negotiate(version: number, origin: string | undefined): Record<string, unknown> {
+    if (this.pending.size >= MAX_PENDING_NEGOTIATIONS) {
+      this.sweep();
+      // Still full: drop the oldest (Map keeps insertion order).
+      while (this.pending.size >= MAX_PENDING_NEGOTIATIONS) {
+        const first = this.pending.keys().next().value as string;
+        this.pending.delete(first);
+      }
+    }
+    const connectionId = token();
+    const transports = [{ transport: 'WebSockets', transferFormats: ['Text'] }];
+    const entry = { connectionId, expiresAt: this.now() + NEGOTIATION_TTL_MS, origin };
+    if (version === 0) {
+      this.pending.set(connectionId, entry);
+      return { connectionId, negotiateVersion: 0, availableTransports: transports };
+    }
+    const connectionToken = token();
+    this.pending.set(connectionToken, entry);
+    return {
+      connectionId,
+      connectionToken,
+      negotiateVersion: 1,
+      availableTransports: transports,
+    };
+  }
+
+  private json(res: ServerResponse, status: number, body: unknown): void {
+    const text = JSON.stringify(body);
+    res.statusCode = status;
+    res.setHeader('Content-Type', 'application/json; charset=utf-8');
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Content-Length', Buffer.byteLength(text));
+    res.end(text);
+  }
+}
