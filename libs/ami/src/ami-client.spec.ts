@@ -324,4 +324,33 @@ describe('AmiClient against the fake AMI server', () => {
       'logged in again on the new connection',
     );
   });
+
+  it('drops the late answer of a timed-out list: its items never show up as events', async () => {
+    const ami = await server();
+    let late: (() => void) | undefined;
+    ami.onAction('Status', (action, conn) => {
+      late = () =>
+        conn.respondList(
+          action,
+          [{ Event: 'Status', Channel: 'SIP/305-00000001', Uniqueid: '1.1' }],
+          'StatusComplete',
+        );
+    });
+    const c = client(ami);
+    c.start();
+    await until(c, 'ready');
+    const events: AmiPacket[] = [];
+    c.events$.subscribe((e) => events.push(e));
+    await assert.rejects(
+      c.list({ Action: 'Status' }, { timeoutMs: 50 }),
+      (e: unknown) => e instanceof AmiError && e.code === AmiErrorCode.Timeout,
+    );
+    late!();
+    ami.broadcast({ Event: 'UserEvent', Privilege: 'user,all', UserEvent: 'after' });
+    await firstValueFrom(c.events$.pipe(filter((e) => e.get('UserEvent') === 'after')));
+    assert.deepEqual(
+      events.map((e) => e.event),
+      ['UserEvent'],
+    );
+  });
 });
