@@ -35,7 +35,7 @@ export function makeSelfSignedCert(cn = 'localhost'): SelfSignedCert {
       (err as NodeJS.ErrnoException).code === 'ENOENT'
         ? 'the openssl command is missing (scripts/install-test-deps.sh installs it)'
         : (err as Error).message;
-    throw new Error(`cannot make a test certificate with openssl: ${reason}`);
+    throw new Error(`cannot make a test certificate with openssl: ${reason}`, { cause: err });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
