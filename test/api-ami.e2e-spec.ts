@@ -6,11 +6,22 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import request from 'supertest';
 import { Logger } from '@nestjs/common';
-import type { AmiPacket } from '@app/ami';
 import { FakeAmiServer, fixturesDir, type FakeAmiFields } from '@app/ami/testing';
 import { CallDirection, CallState, MessagingRegistry } from '@app/messaging';
 import { WsCtiClient } from '../apps/messaging-host/src/gateway/testing/cti-test-client';
 import { keysEnv, makeKey, startServiceApp, type ApiApp } from './support/api-app';
+import {
+  actionFields,
+  originateBusy,
+  originateLikeB1,
+  parkLikeE1,
+  queueMember305,
+  replayBeforePark,
+  replayRange,
+  replayRinging,
+  replayTalking,
+  replayUntil,
+} from './asterisk-harness';
 
 Logger.overrideLogger(false);
 
@@ -74,32 +85,10 @@ async function up(
   return r;
 }
 
-/** The action's fields (Action first, ActionID left out: the queue sets it). */
-function fields(p: AmiPacket): Record<string, string | string[]> {
-  const o = p.toObject();
-  delete o['ActionID'];
-  return o;
-}
-
 /** Actions other than the library's own housekeeping (resync lists, pings). */
 function commands(ami: FakeAmiServer): string[] {
   const own = new Set(['ping', 'coreshowchannels', 'parkedcalls', 'queuestatus', 'filter']);
   return ami.actions.map((a) => a.get('Action') ?? '').filter((n) => !own.has(n.toLowerCase()));
-}
-
-/** Replays a fixture's events up to (not including) the first packet for which `stop` is true. */
-async function replayUntil(
-  ami: FakeAmiServer,
-  fixture: string,
-  stop: (p: AmiPacket) => boolean,
-): Promise<void> {
-  let stopped = false;
-  await ami.replay(fixture, {
-    filter: (p) => {
-      if (!stopped && stop(p)) stopped = true;
-      return !stopped;
-    },
-  });
 }
 
 /** Waits until the library shows a call of `line` in `state` (it works on the replayed events). */
@@ -117,28 +106,11 @@ async function callInState(r: Rig, line: string, state: CallState): Promise<{ id
 
 /** c_inbound_answered up to the caller's hang-up: 305 talks with 79161234567. */
 async function connectedCall(r: Rig): Promise<{ id: string }> {
-  await replayUntil(r.ami, 'c_inbound_answered', (p) => p.event === 'HangupRequest');
+  await replayTalking(r.ami);
   return callInState(r, '305', CallState.CONNECTED);
 }
 
-/** Originate answered as Asterisk did for b1 (305 rings, answers), with this action's ActionID. */
-function originateLikeB1(ami: FakeAmiServer): void {
-  ami.onAction('Originate', (a, conn) => {
-    conn.respond(a, { Message: 'Originate successfully queued' });
-    void ami.replay('b1_originate_to_600', { mapActionId: () => a.actionId });
-  });
-}
-
-const QUEUE_MEMBERS: FakeAmiFields[] = ['support', 'sales'].map((queue) => ({
-  Event: 'QueueMember',
-  Queue: queue,
-  Name: '305',
-  Location: 'Local/305@from-queue/n',
-  StateInterface: 'SIP/305',
-  Status: '1',
-  Paused: '0',
-  InCall: '0',
-}));
+const QUEUE_MEMBERS: FakeAmiFields[] = ['support', 'sales'].map((queue) => queueMember305(queue));
 
 describe('REST -> AMI with the real Asterisk library and the fake AMI server', () => {
   it('POST /calls: Originate of SIP/305 into the global originateContext, 202 with the call id the panel sees', async () => {
@@ -156,7 +128,7 @@ describe('REST -> AMI with the real Asterisk library and the fake AMI server', (
     await panel.close();
     assert.equal((ring.parsed as { id: string }).id, (res.body as { id: string }).id);
     const o = await r.ami.waitForAction('Originate');
-    assert.deepEqual(fields(o), {
+    assert.deepEqual(actionFields(o), {
       Action: 'Originate',
       Channel: 'SIP/305',
       Context: 'from-internal',
@@ -213,7 +185,7 @@ describe('REST -> AMI with the real Asterisk library and the fake AMI server', (
       })
       .expect(202);
     const second = await r.ami.waitForAction('Originate');
-    assert.deepEqual(fields(second), {
+    assert.deepEqual(actionFields(second), {
       Action: 'Originate',
       Channel: 'SIP/305',
       Context: 'from-crm',
@@ -287,22 +259,7 @@ describe('REST -> AMI with the real Asterisk library and the fake AMI server', (
     assert.equal(body.detail, 'Extension does not exist.');
     assert.match(body.message, /Extension does not exist/);
 
-    r.ami.onAction('Originate', (a, conn) => {
-      conn.respond(a, { Message: 'Originate successfully queued' });
-      conn.send({
-        Event: 'OriginateResponse',
-        Privilege: 'call,all',
-        ActionID: a.actionId ?? '',
-        Response: 'Failure',
-        Channel: 'SIP/305',
-        Context: 'from-internal',
-        Exten: '600',
-        Reason: '5',
-        Uniqueid: '<unknown>',
-        CallerIDNum: '<unknown>',
-        CallerIDName: '<unknown>',
-      });
-    });
+    originateBusy(r.ami);
     const busy = await r
       .http()
       .post('/api/v1/calls')
@@ -354,7 +311,7 @@ describe('REST -> AMI with the real Asterisk library and the fake AMI server', (
     assert.deepEqual(
       r.ami.actions
         .filter((a) => ['PlayDTMF', 'BlindTransfer', 'Hangup'].includes(a.get('Action')!))
-        .map(fields),
+        .map(actionFields),
       [
         { Action: 'PlayDTMF', Channel: 'SIP/trunk-in-00000003', Digit: '1', Duration: '250' },
         { Action: 'PlayDTMF', Channel: 'SIP/trunk-in-00000003', Digit: '#', Duration: '250' },
@@ -371,31 +328,14 @@ describe('REST -> AMI with the real Asterisk library and the fake AMI server', (
 
   it('hold: Park of the remote party, 200 with parking space 701; hold again 409; unhold: Originate into parkingLotContext at 701', async () => {
     const r = await up();
-    r.ami.onAction('Park', (a, conn) => {
-      conn.respond(a, { Message: 'Park successful' });
-      conn.send({
-        Event: 'ParkedCall',
-        Privilege: 'call,all',
-        ParkeeChannel: 'SIP/trunk-in-00000007',
-        ParkeeChannelState: '6',
-        ParkeeCallerIDNum: '79160000001',
-        ParkeeConnectedLineNum: '305',
-        ParkeeUniqueid: '1795582091.9',
-        ParkeeLinkedid: '1795582091.9',
-        ParkerDialString: 'SIP/305',
-        Parkinglot: 'default',
-        ParkingSpace: '701',
-        ParkingTimeout: '45',
-        ParkingDuration: '0',
-      });
-    });
-    await replayUntil(r.ami, 'e1_park_unpark', (p) => p.event === 'ParkedCall');
+    parkLikeE1(r.ami);
+    await replayBeforePark(r.ami);
     const call = await callInState(r, '305', CallState.CONNECTED);
     const held = await r.http().post(`/api/v1/calls/${call.id}/hold`).set(auth).expect(200);
     assert.equal((held.body as { parkingSpace: string }).parkingSpace, '701');
     assert.equal((held.body as { call: { id: string; state: number } }).call.id, call.id);
     assert.equal((held.body as { call: { state: number } }).call.state, CallState.HOLDED);
-    assert.deepEqual(fields(await r.ami.waitForAction('Park')), {
+    assert.deepEqual(actionFields(await r.ami.waitForAction('Park')), {
       Action: 'Park',
       Channel: 'SIP/trunk-in-00000007',
       TimeoutChannel: 'SIP/305-00000008',
@@ -408,7 +348,7 @@ describe('REST -> AMI with the real Asterisk library and the fake AMI server', (
     );
     const back = await r.http().post(`/api/v1/calls/${call.id}/unhold`).set(auth).expect(200);
     assert.equal((back.body as { parkingSpace: string }).parkingSpace, '701');
-    assert.deepEqual(fields(await r.ami.waitForAction('Originate')), {
+    assert.deepEqual(actionFields(await r.ami.waitForAction('Originate')), {
       Action: 'Originate',
       Channel: 'SIP/305',
       Context: 'parkedcalls',
@@ -431,22 +371,19 @@ describe('REST -> AMI with the real Asterisk library and the fake AMI server', (
       .send({ target: '306', mode: 'attended' })
       .then((res) => res);
     const at = await r.ami.waitForAction('Atxfer');
-    assert.deepEqual(fields(at), {
+    assert.deepEqual(actionFields(at), {
       Action: 'Atxfer',
       Channel: 'SIP/305-0000001a',
       Context: 'from-internal',
       Exten: '306',
     });
     // Asterisk carries the Atxfer out: the trace from its Hold event to the consulted party's answer.
-    let started = false;
-    let stop = false;
-    await r.ami.replay('g3_atxfer', {
-      filter: (p) => {
-        if (!started && p.event === 'Hold') started = true;
-        if (p.event === 'BridgeMerge') stop = true;
-        return started && !stop;
-      },
-    });
+    await replayRange(
+      r.ami,
+      'g3_atxfer',
+      (p) => p.event === 'Hold',
+      (p) => p.event === 'BridgeMerge',
+    );
     const res = await pending;
     assert.equal(res.status, 202, JSON.stringify(res.body));
     const consult = (res.body as { mode: string; consultCall: { id: string; calledId: string } })
@@ -461,7 +398,7 @@ describe('REST -> AMI with the real Asterisk library and the fake AMI server', (
       .set(auth)
       .send({ consultCallId: consult.id })
       .expect(204);
-    assert.deepEqual(fields(await r.ami.waitForAction('Hangup')), {
+    assert.deepEqual(actionFields(await r.ami.waitForAction('Hangup')), {
       Action: 'Hangup',
       Channel: 'Local/306@from-internal-00000002;1',
       Cause: '16',
@@ -473,7 +410,7 @@ describe('REST -> AMI with the real Asterisk library and the fake AMI server', (
       .set(auth)
       .send({ consultCallId: consult.id })
       .expect(204);
-    assert.deepEqual(fields(await r.ami.waitForAction('Hangup')), {
+    assert.deepEqual(actionFields(await r.ami.waitForAction('Hangup')), {
       Action: 'Hangup',
       Channel: 'SIP/305-0000001a',
       Cause: '16',
@@ -518,16 +455,19 @@ describe('REST -> AMI with the real Asterisk library and the fake AMI server', (
       .set(auth)
       .send({ paused: false })
       .expect(200);
-    assert.deepEqual(r.ami.actions.filter((a) => a.get('Action') === 'QueuePause').map(fields), [
-      {
-        Action: 'QueuePause',
-        Interface: 'Local/305@from-queue/n',
-        Paused: 'true',
-        Queue: 'support',
-        Reason: 'Break',
-      },
-      { Action: 'QueuePause', Interface: 'Local/305@from-queue/n', Paused: 'false' },
-    ]);
+    assert.deepEqual(
+      r.ami.actions.filter((a) => a.get('Action') === 'QueuePause').map(actionFields),
+      [
+        {
+          Action: 'QueuePause',
+          Interface: 'Local/305@from-queue/n',
+          Paused: 'true',
+          Queue: 'support',
+          Reason: 'Break',
+        },
+        { Action: 'QueuePause', Interface: 'Local/305@from-queue/n', Paused: 'false' },
+      ],
+    );
     await r.http().get('/api/v1/lines/399').set(auth).expect(404);
   });
 
@@ -538,11 +478,7 @@ describe('REST -> AMI with the real Asterisk library and the fake AMI server', (
     assert.deepEqual(commands(r.ami), []);
 
     // Up to 305's phone answering: the call rings.
-    await replayUntil(
-      r.ami,
-      'c_inbound_answered',
-      (p) => p.event === 'Newstate' && p.get('ChannelStateDesc') === 'Up',
-    );
+    await replayRinging(r.ami);
     const ringing = await callInState(r, '305', CallState.ALERTING);
     const hold = await r.http().post(`/api/v1/calls/${ringing.id}/hold`).set(auth).expect(409);
     assert.equal((hold.body as { code: string }).code, 'INVALID_STATE');

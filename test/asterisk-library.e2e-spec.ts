@@ -1,4 +1,4 @@
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo } from 'node:net';
 import { FakeAmiServer } from '@app/ami/testing';
@@ -17,22 +17,13 @@ import {
 import {
   EventLog,
   libraryOptions,
-  rig,
+  replayTalking,
+  rigsClosedAfterAll,
   whenNotReady,
   whenReady,
-  type Rig,
 } from './asterisk-harness';
 
-const rigs: Rig[] = [];
-after(async () => {
-  await Promise.all(rigs.map((r) => r.close()));
-});
-
-async function up(...args: Parameters<typeof rig>): Promise<Rig> {
-  const r = await rig(...args);
-  rigs.push(r);
-  return r;
-}
+const up = rigsClosedAfterAll();
 
 function callEvents(events: LineEvent[]): CallEvent[] {
   return events.filter((e): e is CallEvent => 'call' in e);
@@ -180,10 +171,7 @@ describe('Asterisk library: readiness and line sessions', () => {
   it('REST views: findCall, busyLines, lineStatus and activeCalls without a session', async () => {
     const r = await up();
     const log = r.open('305');
-    let stop = false;
-    await r.ami.replay('c_inbound_answered', {
-      filter: (p) => (stop ||= p.event === 'HangupRequest') === false,
-    });
+    await replayTalking(r.ami);
     const e = (await log.waitFor((x) => x.type === MsgEventType.COMMUTATION_STARTED)) as CallEvent;
     const found = r.lib.findCall(e.call.id);
     assert.equal(found?.line, '305');

@@ -1,29 +1,21 @@
 // Acceptance 4 of the Asterisk library: resync on reconnect (CoreShowChannels, ParkedCalls, QueueStatus).
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FakeAmiFields } from '@app/ami/testing';
 import { CallState, MsgEventType, type CallEvent, type LineEvent } from '@app/messaging';
 import {
   replayFrom,
   replayUntil,
-  rig,
+  rigsClosedAfterAll,
   settle,
+  talkingCall,
   whenNotReady,
   whenReady,
   type EventLog,
   type Rig,
 } from './asterisk-harness';
 
-const rigs: Rig[] = [];
-after(async () => {
-  await Promise.all(rigs.map((r) => r.close()));
-});
-
-async function up(...args: Parameters<typeof rig>): Promise<Rig> {
-  const r = await rig(...args);
-  rigs.push(r);
-  return r;
-}
+const up = rigsClosedAfterAll();
 
 const calls = (events: LineEvent[]) => events.filter((e): e is CallEvent => 'call' in e);
 
@@ -64,9 +56,7 @@ const TALKING: FakeAmiFields[] = [
 ];
 
 async function talking(r: Rig, log: EventLog): Promise<string> {
-  await replayUntil(r.ami, 'c_inbound_answered', (p) => p.event === 'HangupRequest');
-  const e = (await log.waitFor((x) => x.type === MsgEventType.COMMUTATION_STARTED)) as CallEvent;
-  return e.call.id;
+  return (await talkingCall(r, log)).id;
 }
 
 /** Cuts the connection and waits for the library to be logged in and resynced again. */
