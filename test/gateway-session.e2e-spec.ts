@@ -1,11 +1,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
 import 'reflect-metadata';
-import { readTrace } from '@app/ami/testing';
+import { readTrace, writeSelfSignedCert } from '@app/ami/testing';
 import { startRealApp, type RealApp } from '../apps/messaging-host/src/gateway/testing/real-app';
 import {
   WsCtiClient,
@@ -161,33 +160,14 @@ describe('gateway e2e: full session over replayed fixtures (real app, real Aster
   let ca: Buffer;
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'gw-e2e-'));
-    const cert = join(dir, 'cert.pem');
-    const key = join(dir, 'key.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-days',
-        '2',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ],
-      { stdio: 'pipe' },
-    );
-    ca = readFileSync(cert);
+    const { certFile, keyFile, cert } = writeSelfSignedCert(dir, {
+      cn: '127.0.0.1',
+      ip: '127.0.0.1',
+    });
+    ca = Buffer.from(cert);
     t = await startRealApp((c) => {
-      c.server.tls.certFile = cert;
-      c.server.tls.keyFile = key;
+      c.server.tls.certFile = certFile;
+      c.server.tls.keyFile = keyFile;
     });
   });
   after(async () => {

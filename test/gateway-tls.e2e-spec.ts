@@ -1,10 +1,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { get } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { writePfx, writeSelfSignedCert } from '@app/ami/testing';
 import { WsCtiClient } from '../apps/messaging-host/src/gateway/testing/cti-test-client';
 import { freePort, startService, type ServiceProcess } from './support/service-process';
 
@@ -33,46 +33,10 @@ describe('gateway e2e: TLS listener of the service process', () => {
 
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'gw-tls-e2e-'));
-    cert = join(dir, 'cert.pem');
-    key = join(dir, 'key.pem');
-    pfx = join(dir, 'certificate.pfx');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-days',
-        '2',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ],
-      { stdio: 'pipe' },
-    );
-    execFileSync(
-      'openssl',
-      [
-        'pkcs12',
-        '-export',
-        '-in',
-        cert,
-        '-inkey',
-        key,
-        '-out',
-        pfx,
-        '-passout',
-        `pass:${PASSPHRASE}`,
-      ],
-      { stdio: 'pipe' },
-    );
+    const made = writeSelfSignedCert(dir, { cn: '127.0.0.1', ip: '127.0.0.1' });
+    cert = made.certFile;
+    key = made.keyFile;
+    pfx = writePfx(dir, made, PASSPHRASE);
   });
   after(() => {
     for (const p of started) p.kill();

@@ -1,9 +1,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { writePfx, writeSelfSignedCert } from '@app/ami/testing';
 import { TlsFilesConfig } from '../config/app-config';
 import { GatewayTlsError, loadTlsOptions } from './gateway-tls';
 
@@ -18,33 +18,10 @@ describe('TLS certificate files (server.tls)', () => {
   let pfx: string;
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'gw-tls-files-'));
-    cert = join(dir, 'c.pem');
-    key = join(dir, 'k.pem');
-    pfx = join(dir, 'c.pfx');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-days',
-        '2',
-        '-subj',
-        '/CN=127.0.0.1',
-      ],
-      { stdio: 'pipe' },
-    );
-    execFileSync(
-      'openssl',
-      ['pkcs12', '-export', '-in', cert, '-inkey', key, '-out', pfx, '-passout', 'pass:pfx-pass-1'],
-      { stdio: 'pipe' },
-    );
+    const made = writeSelfSignedCert(dir, { cn: '127.0.0.1' });
+    cert = made.certFile;
+    key = made.keyFile;
+    pfx = writePfx(dir, made, 'pfx-pass-1');
     writeFileSync(join(dir, 'junk.pem'), 'not a certificate');
   });
   after(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,11 +1,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import 'reflect-metadata';
 import { WebSocket } from 'ws';
+import { writeSelfSignedCert } from '@app/ami/testing';
 import { CallState } from '@app/messaging';
 import { SecurityMode } from '../../config/app-config';
 import { startGatewayTestApp, type GatewayTestApp } from '../testing/gateway-test-app';
@@ -15,34 +15,6 @@ import { RECORD_SEPARATOR } from './signalr-protocol';
 
 const FAKE = 'Terrasoft.Messaging.Fake.Connector, Terrasoft.Messaging.Fake';
 const ORIGIN = 'http://crm.example.test';
-
-/** A self-signed certificate for 127.0.0.1, made with openssl (fails, saying so, without it). */
-export function makeTestCertificate(dir: string): { cert: string; key: string } {
-  const cert = join(dir, 'cert.pem');
-  const key = join(dir, 'key.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '2',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-    ],
-    { stdio: 'pipe' },
-  );
-  return { cert, key };
-}
 
 function rawSignalR(
   url: string,
@@ -70,11 +42,14 @@ describe('SignalR transport', () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'gw-tls-'));
-    const { cert, key } = makeTestCertificate(dir);
-    ca = readFileSync(cert);
+    const { certFile, keyFile, cert } = writeSelfSignedCert(dir, {
+      cn: '127.0.0.1',
+      ip: '127.0.0.1',
+    });
+    ca = Buffer.from(cert);
     t = await startGatewayTestApp((c) => {
-      c.server.tls.certFile = cert;
-      c.server.tls.keyFile = key;
+      c.server.tls.certFile = certFile;
+      c.server.tls.keyFile = keyFile;
       c.server.heartbeatIntervalMs = 1000;
     });
   });
