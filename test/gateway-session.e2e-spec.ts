@@ -7,6 +7,7 @@ import 'reflect-metadata';
 import { readTrace, writeSelfSignedCert } from '@app/ami/testing';
 import { startRealApp, type RealApp } from '../apps/messaging-host/src/gateway/testing/real-app';
 import {
+  ENVELOPE_KEYS,
   WsCtiClient,
   type CtiClient,
   type ReceivedEvent,
@@ -20,14 +21,6 @@ import { LineSettingsStore } from '../apps/messaging-host/src/settings/line-sett
 
 const LINE = '305';
 const USER = '410006e1-ca4e-4502-a9ec-e54d922d2c00';
-const ENVELOPE_KEYS = [
-  'eventType',
-  'content',
-  'contentType',
-  'connectionUId',
-  'commandUId',
-  'privateData',
-];
 
 interface WireCall {
   id: string;

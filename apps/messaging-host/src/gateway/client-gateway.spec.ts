@@ -7,18 +7,9 @@ import {
   startGatewayTestApp,
   type GatewayTestApp,
 } from './testing/gateway-test-app';
-import { WsCtiClient, type ReceivedEvent } from './testing/cti-test-client';
+import { ENVELOPE_KEYS, WsCtiClient, type ReceivedEvent } from './testing/cti-test-client';
 import { CALL_KEYS } from './protocol/client-protocol';
-
-const FAKE = 'Terrasoft.Messaging.Fake.Connector, Terrasoft.Messaging.Fake';
-const ENVELOPE_KEYS = [
-  'eventType',
-  'content',
-  'contentType',
-  'connectionUId',
-  'commandUId',
-  'privateData',
-];
+import { FAKE_ASSEMBLY as FAKE } from './testing/fake-messaging-library';
 
 function errorOf(e: ReceivedEvent): {
   errorType: number;

@@ -12,8 +12,8 @@ import { startGatewayTestApp, type GatewayTestApp } from '../testing/gateway-tes
 import { WsCtiClient } from '../testing/cti-test-client';
 import { connectSignalR, SIGNALR_CLIENTS, type SignalRMajor } from '../testing/signalr-clients';
 import { RECORD_SEPARATOR } from './signalr-protocol';
+import { FAKE_ASSEMBLY as FAKE } from '../testing/fake-messaging-library';
 
-const FAKE = 'Terrasoft.Messaging.Fake.Connector, Terrasoft.Messaging.Fake';
 const ORIGIN = 'http://crm.example.test';
 
 function rawSignalR(
