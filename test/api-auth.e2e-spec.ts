@@ -3,8 +3,7 @@ import assert from 'node:assert/strict';
 import request from 'supertest';
 import { Logger } from '@nestjs/common';
 import { loadConfig } from '../apps/messaging-host/src/config/config.loader';
-import { keysEnv, makeKey, startApiApp, type ApiApp } from './support/api-app';
-import { RecordingLibraryModule } from './support/recording-messaging-library';
+import { keysEnv, makeKey, startRecordingApiApp, type ApiApp } from './support/api-app';
 
 Logger.overrideLogger(false);
 
@@ -20,14 +19,10 @@ describe('REST auth: API keys from API__KEYS (JSON), scopes, rate limit per key'
   const bearer = (k: { key: string }) => ({ Authorization: `Bearer ${k.key}` });
 
   before(async () => {
-    api = await startApiApp({
-      env: {
-        API__KEYS: keysEnv([reader, caller, admin, limited, other]),
-        API__RATELIMIT__LIMIT: '5',
-        API__RATELIMIT__TTLMS: '600000',
-      },
-      defaultLibrary: 'recording',
-      libraryModules: [RecordingLibraryModule],
+    api = await startRecordingApiApp({
+      API__KEYS: keysEnv([reader, caller, admin, limited, other]),
+      API__RATELIMIT__LIMIT: '5',
+      API__RATELIMIT__TTLMS: '600000',
     });
   });
   after(async () => {
@@ -145,11 +140,7 @@ describe('REST auth: API keys from API__KEYS (JSON), scopes, rate limit per key'
 describe('REST auth with no key configured', () => {
   let api: ApiApp;
   before(async () => {
-    api = await startApiApp({
-      env: {},
-      defaultLibrary: 'recording',
-      libraryModules: [RecordingLibraryModule],
-    });
+    api = await startRecordingApiApp();
   });
   after(async () => {
     await api?.close();

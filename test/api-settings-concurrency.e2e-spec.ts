@@ -6,8 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { Logger } from '@nestjs/common';
-import { keysEnv, makeKey, startApiApp, type ApiApp } from './support/api-app';
-import { RecordingLibraryModule } from './support/recording-messaging-library';
+import { keysEnv, makeKey, startRecordingApiApp, type ApiApp } from './support/api-app';
 import { startRedisServer, type RedisServer } from './support/redis-server';
 
 Logger.overrideLogger(false);
@@ -71,7 +70,6 @@ async function afterRestart(api: ApiApp, before: Map<string, unknown>): Promise<
 
 describe('1,000 concurrent PUTs over REST, then a restart', () => {
   const env = { API__KEYS: keysEnv([admin]), API__RATELIMIT__LIMIT: '100000' };
-  const base = { defaultLibrary: 'recording', libraryModules: [RecordingLibraryModule] };
 
   describe('storage.driver file', () => {
     let dir: string;
@@ -81,7 +79,7 @@ describe('1,000 concurrent PUTs over REST, then a restart', () => {
     after(() => rmSync(dir, { recursive: true, force: true }));
 
     it('stays consistent and survives the restart', async () => {
-      const first = await startApiApp({ ...base, env, dataDir: dir });
+      const first = await startRecordingApiApp(env, dir);
       let stored: Map<string, unknown>;
       try {
         stored = await concurrentPuts(first);
@@ -92,7 +90,7 @@ describe('1,000 concurrent PUTs over REST, then a restart', () => {
         lines: Record<string, unknown>;
       };
       assert.equal(Object.keys(doc.lines).length, LINES);
-      const second = await startApiApp({ ...base, env, dataDir: dir });
+      const second = await startRecordingApiApp(env, dir);
       try {
         await afterRestart(second, stored);
       } finally {
@@ -117,14 +115,14 @@ describe('1,000 concurrent PUTs over REST, then a restart', () => {
         STORAGE__REDIS__URL: redis.url,
         STORAGE__REDIS__KEYPREFIX: 'conc:',
       };
-      const first = await startApiApp({ ...base, env: redisEnv });
+      const first = await startRecordingApiApp(redisEnv);
       let stored: Map<string, unknown>;
       try {
         stored = await concurrentPuts(first);
       } finally {
         await first.close();
       }
-      const second = await startApiApp({ ...base, env: redisEnv });
+      const second = await startRecordingApiApp(redisEnv);
       try {
         await afterRestart(second, stored);
       } finally {
