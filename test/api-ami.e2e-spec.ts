@@ -12,6 +12,12 @@ import { WsCtiClient } from '../apps/messaging-host/src/gateway/testing/cti-test
 import { keysEnv, makeKey, startServiceApp, type ApiApp } from './support/api-app';
 import {
   actionFields,
+  ATXFER_G3_TO_306,
+  DTMF_1_HASH,
+  HANGUP_G3_CONSULTED,
+  ORIGINATE_305_TO_600,
+  PARK_E1,
+  UNPARK_E1,
   originateBusy,
   originateLikeB1,
   parkLikeE1,
@@ -128,16 +134,7 @@ describe('REST -> AMI with the real Asterisk library and the fake AMI server', (
     await panel.close();
     assert.equal((ring.parsed as { id: string }).id, (res.body as { id: string }).id);
     const o = await r.ami.waitForAction('Originate');
-    assert.deepEqual(actionFields(o), {
-      Action: 'Originate',
-      Channel: 'SIP/305',
-      Context: 'from-internal',
-      Exten: '600',
-      Priority: '1',
-      CallerID: '"600" <600>',
-      Timeout: '30000',
-      Async: 'true',
-    });
+    assert.deepEqual(actionFields(o), ORIGINATE_305_TO_600);
     const body = res.body as {
       id: string;
       line: string;
@@ -313,8 +310,7 @@ describe('REST -> AMI with the real Asterisk library and the fake AMI server', (
         .filter((a) => ['PlayDTMF', 'BlindTransfer', 'Hangup'].includes(a.get('Action')!))
         .map(actionFields),
       [
-        { Action: 'PlayDTMF', Channel: 'SIP/trunk-in-00000003', Digit: '1', Duration: '250' },
-        { Action: 'PlayDTMF', Channel: 'SIP/trunk-in-00000003', Digit: '#', Duration: '250' },
+        ...DTMF_1_HASH,
         {
           Action: 'BlindTransfer',
           Channel: 'SIP/305-00000004',
@@ -335,11 +331,7 @@ describe('REST -> AMI with the real Asterisk library and the fake AMI server', (
     assert.equal((held.body as { parkingSpace: string }).parkingSpace, '701');
     assert.equal((held.body as { call: { id: string; state: number } }).call.id, call.id);
     assert.equal((held.body as { call: { state: number } }).call.state, CallState.HOLDED);
-    assert.deepEqual(actionFields(await r.ami.waitForAction('Park')), {
-      Action: 'Park',
-      Channel: 'SIP/trunk-in-00000007',
-      TimeoutChannel: 'SIP/305-00000008',
-    });
+    assert.deepEqual(actionFields(await r.ami.waitForAction('Park')), PARK_E1);
     const again = await r.http().post(`/api/v1/calls/${call.id}/hold`).set(auth).expect(409);
     assert.equal((again.body as { code: string }).code, 'INVALID_STATE');
 
@@ -348,16 +340,7 @@ describe('REST -> AMI with the real Asterisk library and the fake AMI server', (
     );
     const back = await r.http().post(`/api/v1/calls/${call.id}/unhold`).set(auth).expect(200);
     assert.equal((back.body as { parkingSpace: string }).parkingSpace, '701');
-    assert.deepEqual(actionFields(await r.ami.waitForAction('Originate')), {
-      Action: 'Originate',
-      Channel: 'SIP/305',
-      Context: 'parkedcalls',
-      Exten: '701',
-      Priority: '1',
-      CallerID: '"79160000001" <701>',
-      Timeout: '30000',
-      Async: 'true',
-    });
+    assert.deepEqual(actionFields(await r.ami.waitForAction('Originate')), UNPARK_E1);
   });
 
   it('attended transfer: Atxfer, 202 with the consultation call; cancel: Hangup of the consulted party; complete: Hangup of the line', async () => {
@@ -371,12 +354,7 @@ describe('REST -> AMI with the real Asterisk library and the fake AMI server', (
       .send({ target: '306', mode: 'attended' })
       .then((res) => res);
     const at = await r.ami.waitForAction('Atxfer');
-    assert.deepEqual(actionFields(at), {
-      Action: 'Atxfer',
-      Channel: 'SIP/305-0000001a',
-      Context: 'from-internal',
-      Exten: '306',
-    });
+    assert.deepEqual(actionFields(at), ATXFER_G3_TO_306);
     // Asterisk carries the Atxfer out: the trace from its Hold event to the consulted party's answer.
     await replayRange(
       r.ami,
@@ -398,11 +376,7 @@ describe('REST -> AMI with the real Asterisk library and the fake AMI server', (
       .set(auth)
       .send({ consultCallId: consult.id })
       .expect(204);
-    assert.deepEqual(actionFields(await r.ami.waitForAction('Hangup')), {
-      Action: 'Hangup',
-      Channel: 'Local/306@from-internal-00000002;1',
-      Cause: '16',
-    });
+    assert.deepEqual(actionFields(await r.ami.waitForAction('Hangup')), HANGUP_G3_CONSULTED);
     r.ami.clearActions();
     await r
       .http()

@@ -186,6 +186,63 @@ export function actionFields(p: AmiPacket): Record<string, string | string[]> {
   return o;
 }
 
+/*
+ * The actions (as `actionFields` shows them) the library sends for the trace calls with the seed's
+ * keys (`libraryOptions`); the library's and the REST API's specs expect the same ones.
+ */
+
+/** MakeCall('600') on line 305: Originate into originateContext. */
+export const ORIGINATE_305_TO_600: Readonly<Record<string, string>> = {
+  Action: 'Originate',
+  Channel: 'SIP/305',
+  Context: 'from-internal',
+  Exten: '600',
+  Priority: '1',
+  CallerID: '"600" <600>',
+  Timeout: '30000',
+  Async: 'true',
+};
+
+/** Hold of e1's call: Park of the caller, back to 305's channel on timeout. */
+export const PARK_E1: Readonly<Record<string, string>> = {
+  Action: 'Park',
+  Channel: 'SIP/trunk-in-00000007',
+  TimeoutChannel: 'SIP/305-00000008',
+};
+
+/** Unhold of e1's call parked at 701: Originate of 305 into parkingLotContext at the space. */
+export const UNPARK_E1: Readonly<Record<string, string>> = {
+  Action: 'Originate',
+  Channel: 'SIP/305',
+  Context: 'parkedcalls',
+  Exten: '701',
+  Priority: '1',
+  CallerID: '"79160000001" <701>',
+  Timeout: '30000',
+  Async: 'true',
+};
+
+/** Consultation call from g3's line to 306: Atxfer of the line channel. */
+export const ATXFER_G3_TO_306: Readonly<Record<string, string>> = {
+  Action: 'Atxfer',
+  Channel: 'SIP/305-0000001a',
+  Context: 'from-internal',
+  Exten: '306',
+};
+
+/** Cancel of g3's consultation: Hangup of the consulted party. */
+export const HANGUP_G3_CONSULTED: Readonly<Record<string, string>> = {
+  Action: 'Hangup',
+  Channel: 'Local/306@from-internal-00000002;1',
+  Cause: '16',
+};
+
+/** DTMF '1#' on c_inbound_answered's call: PlayDTMF of each digit to the caller. */
+export const DTMF_1_HASH: readonly Readonly<Record<string, string>>[] = [
+  { Action: 'PlayDTMF', Channel: 'SIP/trunk-in-00000003', Digit: '1', Duration: '250' },
+  { Action: 'PlayDTMF', Channel: 'SIP/trunk-in-00000003', Digit: '#', Duration: '250' },
+];
+
 /** Answers Originate as Asterisk did for b1 (305 rings, answers), with this action's ActionID. */
 export function originateLikeB1(ami: FakeAmiServer): void {
   ami.onAction('Originate', (a, conn) => {
