@@ -1,11 +1,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import 'reflect-metadata';
-import { readTrace, writeSelfSignedCert } from '@app/ami/testing';
+import { readTrace } from '@app/ami/testing';
 import { startRealApp, type RealApp } from '../apps/messaging-host/src/gateway/testing/real-app';
+import {
+  makeTlsTestCert,
+  type TlsTestCert,
+} from '../apps/messaging-host/src/gateway/testing/tls-test-cert';
 import {
   ENVELOPE_KEYS,
   WsCtiClient,
@@ -149,23 +150,17 @@ async function fullSession(t: RealApp, c: CtiClient): Promise<void> {
 
 describe('gateway e2e: full session over replayed fixtures (real app, real Asterisk library)', () => {
   let t: RealApp;
-  let dir: string;
-  let ca: Buffer;
+  let tls: TlsTestCert;
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'gw-e2e-'));
-    const { certFile, keyFile, cert } = writeSelfSignedCert(dir, {
-      cn: '127.0.0.1',
-      ip: '127.0.0.1',
-    });
-    ca = Buffer.from(cert);
+    tls = makeTlsTestCert('gw-e2e-');
     t = await startRealApp((c) => {
-      c.server.tls.certFile = certFile;
-      c.server.tls.keyFile = keyFile;
+      c.server.tls.certFile = tls.certFile;
+      c.server.tls.keyFile = tls.keyFile;
     });
   });
   after(async () => {
     await t?.close();
-    rmSync(dir, { recursive: true, force: true });
+    tls.remove();
   });
 
   it('plain WebSocket (ws client)', async () => {
@@ -182,7 +177,9 @@ describe('gateway e2e: full session over replayed fixtures (real app, real Aster
   });
 
   it('plain WebSocket over TLS (wss)', async () => {
-    const c = await WsCtiClient.connect(`wss://127.0.0.1:${t.gateway.tlsAddress()!.port}`, { ca });
+    const c = await WsCtiClient.connect(`wss://127.0.0.1:${t.gateway.tlsAddress()!.port}`, {
+      ca: tls.ca,
+    });
     try {
       await fullSession(t, c);
     } finally {
@@ -199,7 +196,7 @@ describe('gateway e2e: full session over replayed fixtures (real app, real Aster
   for (const [major, scheme, path] of combos) {
     it(`SignalR, @microsoft/signalr ${major} over ${scheme}, hub ${path}`, async () => {
       const port = scheme === 'https' ? t.gateway.tlsAddress()!.port : t.port;
-      const c = await connectSignalR(major, `${scheme}://127.0.0.1:${port}${path}`, { ca });
+      const c = await connectSignalR(major, `${scheme}://127.0.0.1:${port}${path}`, { ca: tls.ca });
       try {
         await fullSession(t, c);
         assert.deepEqual(c.nonStringArguments, []);

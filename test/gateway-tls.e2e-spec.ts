@@ -1,11 +1,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { get } from 'node:https';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writePfx, writeSelfSignedCert } from '@app/ami/testing';
+import { writePfx } from '@app/ami/testing';
 import { WsCtiClient } from '../apps/messaging-host/src/gateway/testing/cti-test-client';
+import {
+  makeTlsTestCert,
+  type TlsTestCert,
+} from '../apps/messaging-host/src/gateway/testing/tls-test-cert';
 import { freePort, startService, type ServiceProcess } from './support/service-process';
 
 const PASSPHRASE = 'pfx-e2e-passphrase';
@@ -25,22 +27,20 @@ function httpsGet(
 }
 
 describe('gateway e2e: TLS listener of the service process', () => {
+  let tls: TlsTestCert;
   let dir: string;
-  let cert: string;
   let key: string;
   let pfx: string;
   const started: ServiceProcess[] = [];
 
   before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'gw-tls-e2e-'));
-    const made = writeSelfSignedCert(dir, { cn: '127.0.0.1', ip: '127.0.0.1' });
-    cert = made.certFile;
-    key = made.keyFile;
-    pfx = writePfx(dir, made, PASSPHRASE);
+    tls = makeTlsTestCert('gw-tls-e2e-');
+    ({ dir, keyFile: key } = tls);
+    pfx = writePfx(dir, tls, PASSPHRASE);
   });
   after(() => {
     for (const p of started) p.kill();
-    rmSync(dir, { recursive: true, force: true });
+    tls?.remove();
   });
 
   const base = async (): Promise<Record<string, string>> => ({
@@ -86,7 +86,7 @@ describe('gateway e2e: TLS listener of the service process', () => {
     started.push(p);
     await p.waitForOutput(/listening on/);
     await p.waitForOutput(/TLS listening on/);
-    const ca = readFileSync(cert);
+    const ca = tls.ca;
     const tlsPort = Number(env['SERVER__TLSPORT']);
     const live = await httpsGet(tlsPort, '/health/live', ca);
     assert.equal(live.status, 200, live.body);

@@ -1,16 +1,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import 'reflect-metadata';
 import { WebSocket } from 'ws';
-import { writeSelfSignedCert } from '@app/ami/testing';
 import { CallState } from '@app/messaging';
 import { SecurityMode } from '../../config/app-config';
 import { startGatewayTestApp, type GatewayTestApp } from '../testing/gateway-test-app';
 import { WsCtiClient } from '../testing/cti-test-client';
 import { connectSignalR, SIGNALR_CLIENTS, type SignalRMajor } from '../testing/signalr-clients';
+import { makeTlsTestCert, type TlsTestCert } from '../testing/tls-test-cert';
 import { RECORD_SEPARATOR } from './signalr-protocol';
 import { FAKE_ASSEMBLY as FAKE } from '../testing/fake-messaging-library';
 
@@ -37,25 +34,19 @@ async function until(check: () => boolean): Promise<void> {
 
 describe('SignalR transport', () => {
   let t: GatewayTestApp;
-  let dir: string;
-  let ca: Buffer;
+  let tls: TlsTestCert;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'gw-tls-'));
-    const { certFile, keyFile, cert } = writeSelfSignedCert(dir, {
-      cn: '127.0.0.1',
-      ip: '127.0.0.1',
-    });
-    ca = Buffer.from(cert);
+    tls = makeTlsTestCert();
     t = await startGatewayTestApp((c) => {
-      c.server.tls.certFile = certFile;
-      c.server.tls.keyFile = keyFile;
+      c.server.tls.certFile = tls.certFile;
+      c.server.tls.keyFile = tls.keyFile;
       c.server.heartbeatIntervalMs = 1000;
     });
   });
   after(async () => {
     await t.close();
-    rmSync(dir, { recursive: true, force: true });
+    tls.remove();
   });
 
   it('negotiates versions 0 and 1 with CORS for the exact origin, and answers the preflight', async () => {
@@ -112,7 +103,7 @@ describe('SignalR transport', () => {
       assert.ok(SIGNALR_CLIENTS[major], `the ${major} client package is missing`);
       const port = scheme === 'https' ? t.gateway.tlsAddress()!.port : t.port;
       const line = `4${major === '3.1' ? 1 : 2}${scheme === 'https' ? 1 : 0}`;
-      const c = await connectSignalR(major, `${scheme}://127.0.0.1:${port}${path}`, { ca });
+      const c = await connectSignalR(major, `${scheme}://127.0.0.1:${port}${path}`, { ca: tls.ca });
       try {
         assert.equal(await c.connection.invoke('Ping'), 'Pong!');
         const e2 = await c.open(line, `user-${line}`, { assembly: FAKE });
