@@ -243,6 +243,9 @@ export const DTMF_1_HASH: readonly Readonly<Record<string, string>>[] = [
   { Action: 'PlayDTMF', Channel: 'SIP/trunk-in-00000003', Digit: '#', Duration: '250' },
 ];
 
+/** The call tracker's sizes once every call ended and nothing is left of it. */
+export const NOTHING_TRACKED = { channels: 0, bridges: 0, calls: 0, groups: 0, parked: 0 };
+
 /** Answers Originate as Asterisk did for b1 (305 rings, answers), with this action's ActionID. */
 export function originateLikeB1(ami: FakeAmiServer): void {
   ami.onAction('Originate', (a, conn) => {

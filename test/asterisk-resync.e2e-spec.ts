@@ -13,6 +13,7 @@ import {
   whenReady,
   type EventLog,
   type Rig,
+  NOTHING_TRACKED,
 } from './asterisk-harness';
 
 const up = rigsClosedAfterAll();
@@ -90,13 +91,7 @@ describe('resync on reconnect', () => {
     assert.equal(end.call.id, id);
     assert.equal(end.call.state, CallState.NONE);
     assert.deepEqual(log.session.activeCalls(), []);
-    assert.deepEqual(r.lib.tracker.sizes(), {
-      channels: 0,
-      bridges: 0,
-      calls: 0,
-      groups: 0,
-      parked: 0,
-    });
+    assert.deepEqual(r.lib.tracker.sizes(), NOTHING_TRACKED);
   });
 
   it('a call that survived keeps its id and sends nothing new; its later end uses the same id', async () => {

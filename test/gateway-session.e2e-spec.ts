@@ -15,7 +15,7 @@ import {
 } from '../apps/messaging-host/src/gateway/testing/cti-test-client';
 import {
   connectSignalR,
-  type SignalRMajor,
+  SIGNALR_COMBOS,
 } from '../apps/messaging-host/src/gateway/testing/signalr-clients';
 import { CALL_KEYS } from '../apps/messaging-host/src/gateway/protocol/client-protocol';
 import { LineSettingsStore } from '../apps/messaging-host/src/settings/line-settings.store';
@@ -187,13 +187,7 @@ describe('gateway e2e: full session over replayed fixtures (real app, real Aster
     }
   });
 
-  const combos: [SignalRMajor, 'http' | 'https', string][] = [
-    ['3.1', 'http', '/msg'],
-    ['3.1', 'https', '/'],
-    ['current', 'http', '/'],
-    ['current', 'https', '/msg'],
-  ];
-  for (const [major, scheme, path] of combos) {
+  for (const [major, scheme, path] of SIGNALR_COMBOS) {
     it(`SignalR, @microsoft/signalr ${major} over ${scheme}, hub ${path}`, async () => {
       const port = scheme === 'https' ? t.gateway.tlsAddress()!.port : t.port;
       const c = await connectSignalR(major, `${scheme}://127.0.0.1:${port}${path}`, { ca: tls.ca });

@@ -6,7 +6,7 @@ import { CallState } from '@app/messaging';
 import { SecurityMode } from '../../config/app-config';
 import { startGatewayTestApp, type GatewayTestApp } from '../testing/gateway-test-app';
 import { WsCtiClient } from '../testing/cti-test-client';
-import { connectSignalR, SIGNALR_CLIENTS, type SignalRMajor } from '../testing/signalr-clients';
+import { connectSignalR, SIGNALR_CLIENTS, SIGNALR_COMBOS } from '../testing/signalr-clients';
 import { makeTlsTestCert, type TlsTestCert } from '../testing/tls-test-cert';
 import { RECORD_SEPARATOR } from './signalr-protocol';
 import { FAKE_ASSEMBLY as FAKE } from '../testing/fake-messaging-library';
@@ -92,13 +92,7 @@ describe('SignalR transport', () => {
     await assert.rejects(rawSignalR(`ws://127.0.0.1:${t.port}/msg?id=nope`), /404/);
   });
 
-  const combos: [SignalRMajor, 'http' | 'https', string][] = [
-    ['3.1', 'http', '/msg'],
-    ['3.1', 'https', '/'],
-    ['current', 'http', '/'],
-    ['current', 'https', '/msg'],
-  ];
-  for (const [major, scheme, path] of combos) {
+  for (const [major, scheme, path] of SIGNALR_COMBOS) {
     it(`runs a session with the real @microsoft/signalr ${major} client over ${scheme} at ${path}`, async () => {
       assert.ok(SIGNALR_CLIENTS[major], `the ${major} client package is missing`);
       const port = scheme === 'https' ? t.gateway.tlsAddress()!.port : t.port;
