@@ -2,8 +2,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
 import { Logger } from '@nestjs/common';
-import { keysEnv, makeKey, startApiApp, type ApiApp } from './support/api-app';
-import { RecordingLibraryModule } from './support/recording-messaging-library';
+import { loadConfig } from '../apps/messaging-host/src/config/config.loader';
+import { keysEnv, makeKey, startRecordingApiApp, type ApiApp } from './support/api-app';
 
 Logger.overrideLogger(false);
 
@@ -19,14 +19,10 @@ describe('REST auth: API keys from API__KEYS (JSON), scopes, rate limit per key'
   const bearer = (k: { key: string }) => ({ Authorization: `Bearer ${k.key}` });
 
   before(async () => {
-    api = await startApiApp({
-      env: {
-        API__KEYS: keysEnv([reader, caller, admin, limited, other]),
-        API__RATELIMIT__LIMIT: '5',
-        API__RATELIMIT__TTLMS: '600000',
-      },
-      defaultLibrary: 'recording',
-      libraryModules: [RecordingLibraryModule],
+    api = await startRecordingApiApp({
+      API__KEYS: keysEnv([reader, caller, admin, limited, other]),
+      API__RATELIMIT__LIMIT: '5',
+      API__RATELIMIT__TTLMS: '600000',
     });
   });
   after(async () => {
@@ -45,6 +41,19 @@ describe('REST auth: API keys from API__KEYS (JSON), scopes, rate limit per key'
       ],
     );
     assert.ok(api.config.api.keys.every((k) => /^[0-9a-f]{64}$/.test(k.sha256)));
+  });
+
+  it('a configuration with two keys of one name or one digest is refused, naming api.keys', () => {
+    const twice = JSON.parse(keysEnv([reader, reader])) as { name: string }[];
+    assert.throws(
+      () => loadConfig({ argv: [], cwd: api.dataDir, env: { API__KEYS: JSON.stringify(twice) } }),
+      /api\.keys: uniqueApiKeys: each key must have its own name and its own sha256/,
+    );
+    twice[1]!.name = 'renamed';
+    assert.throws(
+      () => loadConfig({ argv: [], cwd: api.dataDir, env: { API__KEYS: JSON.stringify(twice) } }),
+      /api\.keys: uniqueApiKeys/,
+    );
   });
 
   it('401 without a key, with WWW-Authenticate', async () => {
@@ -131,11 +140,7 @@ describe('REST auth: API keys from API__KEYS (JSON), scopes, rate limit per key'
 describe('REST auth with no key configured', () => {
   let api: ApiApp;
   before(async () => {
-    api = await startApiApp({
-      env: {},
-      defaultLibrary: 'recording',
-      libraryModules: [RecordingLibraryModule],
-    });
+    api = await startRecordingApiApp();
   });
   after(async () => {
     await api?.close();

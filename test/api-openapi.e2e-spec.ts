@@ -4,8 +4,7 @@ import request from 'supertest';
 import { Logger } from '@nestjs/common';
 import { compileErrors, validate } from '@readme/openapi-parser';
 import { buildApiDocument } from '../apps/messaging-host/src/api/api-docs';
-import { startApiApp, type ApiApp } from './support/api-app';
-import { RecordingLibraryModule } from './support/recording-messaging-library';
+import { startRecordingApiApp, type ApiApp } from './support/api-app';
 
 Logger.overrideLogger(false);
 
@@ -38,11 +37,7 @@ type Operation = {
 describe('OpenAPI document of /api/v1', () => {
   let api: ApiApp;
   before(async () => {
-    api = await startApiApp({
-      env: {},
-      defaultLibrary: 'recording',
-      libraryModules: [RecordingLibraryModule],
-    });
+    api = await startRecordingApiApp();
   });
   after(async () => {
     await api?.close();

@@ -3,8 +3,7 @@ import assert from 'node:assert/strict';
 import request from 'supertest';
 import { Logger } from '@nestjs/common';
 import { LineSettingsStore } from '../apps/messaging-host/src/settings/line-settings.store';
-import { keysEnv, makeKey, startApiApp, type ApiApp } from './support/api-app';
-import { RecordingLibraryModule } from './support/recording-messaging-library';
+import { keysEnv, makeKey, startRecordingApiApp, type ApiApp } from './support/api-app';
 import { startRedisServer, type RedisServer } from './support/redis-server';
 
 Logger.overrideLogger(false);
@@ -30,9 +29,8 @@ describe('REST settings with storage.driver redis (real redis-server)', () => {
       STORAGE__REDIS__URL: redis.url,
       STORAGE__REDIS__KEYPREFIX: 'e2e:',
     };
-    const opts = { env, defaultLibrary: 'recording', libraryModules: [RecordingLibraryModule] };
-    api = await startApiApp(opts);
-    second = await startApiApp(opts);
+    api = await startRecordingApiApp(env);
+    second = await startRecordingApiApp(env);
   });
   after(async () => {
     await api?.close();

@@ -9,11 +9,8 @@ import {
   MessagingErrorCode,
 } from '@app/messaging';
 import { LineSettingsStore } from '../apps/messaging-host/src/settings/line-settings.store';
-import { keysEnv, makeKey, startApiApp, type ApiApp } from './support/api-app';
-import {
-  RecordingLibraryModule,
-  RecordingMessagingLibrary,
-} from './support/recording-messaging-library';
+import { keysEnv, makeKey, startRecordingApiApp, type ApiApp } from './support/api-app';
+import { RecordingMessagingLibrary } from './support/recording-messaging-library';
 
 Logger.overrideLogger(false);
 
@@ -26,10 +23,9 @@ describe('REST /api/v1 over a recording messaging library', () => {
   const auth = { Authorization: `Bearer ${admin.key}` };
 
   before(async () => {
-    api = await startApiApp({
-      env: { API__KEYS: keysEnv([admin]), ASTERISK__ORIGINATECONTEXT: 'global-ctx' },
-      defaultLibrary: 'recording',
-      libraryModules: [RecordingLibraryModule],
+    api = await startRecordingApiApp({
+      API__KEYS: keysEnv([admin]),
+      ASTERISK__ORIGINATECONTEXT: 'global-ctx',
     });
     lib = api.app.get(RecordingMessagingLibrary);
   });
@@ -295,6 +291,21 @@ describe('REST /api/v1 over a recording messaging library', () => {
         'line',
         'number',
       ]);
+      assert.deepEqual((missing.body as { errors: string[] }).errors, [
+        'line: is required',
+        'number: is required',
+      ]);
+      for (const body of ['[{"line":"305","number":"1"}]', '[]']) {
+        const arr = await http()
+          .post('/api/v1/calls')
+          .set(auth)
+          .set('Content-Type', 'application/json')
+          .send(body)
+          .expect(400);
+        assert.deepEqual((arr.body as { errors: string[] }).errors, [
+          'body: must be a JSON object',
+        ]);
+      }
       const c = lib.addCall('305');
       const mode = await http()
         .post(`/api/v1/calls/${c.id}/transfer`)

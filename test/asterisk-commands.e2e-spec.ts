@@ -1,6 +1,6 @@
 // Acceptance 2 of the Asterisk library: the AMI actions each command sends, field by field, and the
 // typed error of each refused command.
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AmiPacket } from '@app/ami';
 import {
@@ -13,95 +13,49 @@ import {
   type LineEvent,
 } from '@app/messaging';
 import {
+  actionFields,
+  ATXFER_G3_TO_306,
+  DTMF_1_HASH,
+  HANGUP_G3_CONSULTED,
+  ORIGINATE_305_TO_600,
+  PARK_E1,
+  UNPARK_E1,
+  originateBusy,
+  originateLikeB1,
+  parkLikeE1,
+  queueMember305,
+  replayBeforePark,
   replayFrom,
   replayRange,
+  replayRinging,
   replayUntil,
-  rig,
+  rigsClosedAfterAll,
+  talkingCall,
   until,
   whenNotReady,
   type EventLog,
   type Rig,
 } from './asterisk-harness';
 
-const rigs: Rig[] = [];
-after(async () => {
-  await Promise.all(rigs.map((r) => r.close()));
-});
-
-async function up(...args: Parameters<typeof rig>): Promise<Rig> {
-  const r = await rig(...args);
-  rigs.push(r);
-  return r;
-}
-
-/** The action's fields (Action first, ActionID left out: the queue sets it). */
-function fields(p: AmiPacket): Record<string, string | string[]> {
-  const o = p.toObject();
-  delete o['ActionID'];
-  return o;
-}
+const up = rigsClosedAfterAll();
 
 const isCall = (type: MsgEventType) => (e: LineEvent) => e.type === type && 'call' in e;
 
-/** c_inbound_answered up to the caller's hang-up: 305 talks with 79161234567. */
-async function connectedCall(r: Rig, log: EventLog): Promise<Call> {
-  await replayUntil(r.ami, 'c_inbound_answered', (p) => p.event === 'HangupRequest');
-  const e = (await log.waitFor(
-    isCall(MsgEventType.COMMUTATION_STARTED),
-    'COMMUTATION_STARTED',
-  )) as CallEvent;
-  return e.call;
-}
-
 /** e1_park_unpark up to the ParkedCall event (the Park the recorder sent is ours here). */
 async function callBeforePark(r: Rig, log: EventLog): Promise<Call> {
-  await replayUntil(r.ami, 'e1_park_unpark', (p) => p.event === 'ParkedCall');
+  await replayBeforePark(r.ami);
   return ((await log.waitFor(isCall(MsgEventType.COMMUTATION_STARTED))) as CallEvent).call;
-}
-
-/** Answers Park as Asterisk does, with the ParkedCall event of e1's caller in space 701. */
-function parkLikeE1(r: Rig): void {
-  r.ami.onAction('Park', (a, conn) => {
-    conn.respond(a, { Message: 'Park successful' });
-    conn.send({
-      Event: 'ParkedCall',
-      Privilege: 'call,all',
-      ParkeeChannel: 'SIP/trunk-in-00000007',
-      ParkeeChannelState: '6',
-      ParkeeCallerIDNum: '79160000001',
-      ParkeeConnectedLineNum: '305',
-      ParkeeUniqueid: '1795582091.9',
-      ParkeeLinkedid: '1795582091.9',
-      ParkerDialString: 'SIP/305',
-      Parkinglot: 'default',
-      ParkingSpace: '701',
-      ParkingTimeout: '45',
-      ParkingDuration: '0',
-    });
-  });
 }
 
 describe('Asterisk library commands -> AMI actions', () => {
   it('MakeCall: Originate of the line into originateContext, resolved with the OUT call; connected on OriginateResponse', async () => {
     const r = await up();
     const log = r.open('305');
-    r.ami.onAction('Originate', (a, conn) => {
-      conn.respond(a, { Message: 'Originate successfully queued' });
-      // What Asterisk did for b1's Originate, with this action's ActionID on the OriginateResponse.
-      void r.ami.replay('b1_originate_to_600', { mapActionId: () => a.actionId });
-    });
+    // What Asterisk did for b1's Originate, with this action's ActionID on the OriginateResponse.
+    originateLikeB1(r.ami);
     const call = await log.session.makeCall('600');
     const o = await r.ami.waitForAction('Originate');
-    assert.deepEqual(fields(o), {
-      Action: 'Originate',
-      Channel: 'SIP/305',
-      Context: 'from-internal',
-      Exten: '600',
-      Priority: '1',
-      CallerID: '"600" <600>',
-      Timeout: '30000',
-      Async: 'true',
-    });
+    assert.deepEqual(actionFields(o), ORIGINATE_305_TO_600);
     assert.equal(call.direction, CallDirection.OUT);
     assert.equal(call.state, CallState.ALERTING);
     assert.equal(call.calledId, '600');
@@ -136,22 +90,7 @@ describe('Asterisk library commands -> AMI actions', () => {
   it('MakeCall to a busy/unreachable phone (Failure before any channel): rejected with ORIGINATE_FAILED', async () => {
     const r = await up();
     const log = r.open('305');
-    r.ami.onAction('Originate', (a, conn) => {
-      conn.respond(a, { Message: 'Originate successfully queued' });
-      conn.send({
-        Event: 'OriginateResponse',
-        Privilege: 'call,all',
-        ActionID: a.actionId ?? '',
-        Response: 'Failure',
-        Channel: 'SIP/305',
-        Context: 'from-internal',
-        Exten: '600',
-        Reason: '5',
-        Uniqueid: '<unknown>',
-        CallerIDNum: '<unknown>',
-        CallerIDName: '<unknown>',
-      });
-    });
+    originateBusy(r.ami);
     await assert.rejects(log.session.makeCall('600'), {
       code: 'ORIGINATE_FAILED',
       message: /busy/,
@@ -174,24 +113,24 @@ describe('Asterisk library commands -> AMI actions', () => {
   it('DropCall: Hangup of the line channel with Cause 16', async () => {
     const r = await up();
     const log = r.open('305');
-    const call = await connectedCall(r, log);
+    const call = await talkingCall(r, log);
     await log.session.dropCall(call.id);
     const a = await r.ami.waitForAction('Hangup');
-    assert.deepEqual(fields(a), { Action: 'Hangup', Channel: 'SIP/305-00000004', Cause: '16' });
+    assert.deepEqual(actionFields(a), {
+      Action: 'Hangup',
+      Channel: 'SIP/305-00000004',
+      Cause: '16',
+    });
   });
 
   it('HoldCall: Park of the remote party (TimeoutChannel = the line), then the take-back Originate into parkingLotContext at the space', async () => {
     const r = await up();
     const log = r.open('305');
-    parkLikeE1(r);
+    parkLikeE1(r.ami);
     const call = await callBeforePark(r, log);
     const held = await log.session.holdCall(call.id);
     const park = await r.ami.waitForAction('Park');
-    assert.deepEqual(fields(park), {
-      Action: 'Park',
-      Channel: 'SIP/trunk-in-00000007',
-      TimeoutChannel: 'SIP/305-00000008',
-    });
+    assert.deepEqual(actionFields(park), PARK_E1);
     assert.equal(held.parkingSpace, '701');
     assert.equal(held.call.state, CallState.HOLDED);
     assert.equal(held.call.id, call.id);
@@ -213,16 +152,7 @@ describe('Asterisk library commands -> AMI actions', () => {
     );
     const back = await log.session.holdCall(call.id);
     const o = await r.ami.waitForAction('Originate');
-    assert.deepEqual(fields(o), {
-      Action: 'Originate',
-      Channel: 'SIP/305',
-      Context: 'parkedcalls',
-      Exten: '701',
-      Priority: '1',
-      CallerID: '"79160000001" <701>',
-      Timeout: '30000',
-      Async: 'true',
-    });
+    assert.deepEqual(actionFields(o), UNPARK_E1);
     assert.equal(back.parkingSpace, '701');
     assert.ok(
       log.events.every((e) => e.type !== MsgEventType.RING_FINISHED),
@@ -240,13 +170,41 @@ describe('Asterisk library commands -> AMI actions', () => {
     );
   });
 
+  it('HoldCall of a queue call parks the outside caller, not the Local channel (f_queue_pause)', async () => {
+    const r = await up();
+    const log = r.open('305');
+    r.ami.onAction('Park', (a, conn) => {
+      conn.respond(a, { Message: 'Park successful' });
+      conn.send({
+        Event: 'ParkedCall',
+        ParkeeChannel: 'SIP/trunk-in-00000010',
+        ParkeeUniqueid: '1795582153.18',
+        ParkeeLinkedid: '1795582153.18',
+        ParkerDialString: 'SIP/305',
+        Parkinglot: 'default',
+        ParkingSpace: '702',
+      });
+    });
+    await replayUntil(r.ami, 'f_queue_pause', (p) => p.event === 'HangupRequest');
+    const call = ((await log.waitFor(isCall(MsgEventType.COMMUTATION_STARTED))) as CallEvent).call;
+    const held = await log.session.holdCall(call.id);
+    const park = await r.ami.waitForAction('Park');
+    assert.deepEqual(actionFields(park), {
+      Action: 'Park',
+      Channel: 'SIP/trunk-in-00000010',
+      TimeoutChannel: 'SIP/305-00000012',
+    });
+    assert.equal(held.parkingSpace, '702');
+    assert.equal(held.call.id, call.id);
+  });
+
   it('BlindTransferCall: BlindTransfer of the line channel; of a parked call: Redirect of the parked party', async () => {
     const r = await up();
     const log = r.open('305');
-    const call = await connectedCall(r, log);
+    const call = await talkingCall(r, log);
     await log.session.blindTransferCall(call.id, '306');
     const bt = await r.ami.waitForAction('BlindTransfer');
-    assert.deepEqual(fields(bt), {
+    assert.deepEqual(actionFields(bt), {
       Action: 'BlindTransfer',
       Channel: 'SIP/305-00000004',
       Context: 'from-internal',
@@ -255,12 +213,12 @@ describe('Asterisk library commands -> AMI actions', () => {
 
     const r2 = await up();
     const log2 = r2.open('305');
-    parkLikeE1(r2);
+    parkLikeE1(r2.ami);
     const held = await callBeforePark(r2, log2);
     await log2.session.holdCall(held.id);
     await log2.session.blindTransferCall(held.id, '307');
     const rd = await r2.ami.waitForAction('Redirect');
-    assert.deepEqual(fields(rd), {
+    assert.deepEqual(actionFields(rd), {
       Action: 'Redirect',
       Channel: 'SIP/trunk-in-00000007',
       Context: 'from-internal',
@@ -277,20 +235,9 @@ describe('Asterisk library commands -> AMI actions', () => {
       .call;
     const consultP = log.session.makeConsultCall(primary.id, '306');
     const at = await r.ami.waitForAction('Atxfer');
-    assert.deepEqual(fields(at), {
-      Action: 'Atxfer',
-      Channel: 'SIP/305-0000001a',
-      Context: 'from-internal',
-      Exten: '306',
-    });
+    assert.deepEqual(actionFields(at), ATXFER_G3_TO_306);
     // Asterisk carries the Atxfer out: the trace from its Hold event to the consulted party's answer.
-    let stop = false;
-    await r.ami.replay('g3_atxfer', {
-      filter: (p) => {
-        if (p.event === 'BridgeMerge') stop = true;
-        return !stop;
-      },
-    });
+    await replayUntil(r.ami, 'g3_atxfer', (p) => p.event === 'BridgeMerge');
     const consult = await consultP;
     assert.notEqual(consult.id, primary.id);
     assert.equal(consult.direction, CallDirection.OUT);
@@ -302,56 +249,33 @@ describe('Asterisk library commands -> AMI actions', () => {
 
     await log.session.cancelTransfer(primary.id, consult.id);
     const cancel = await r.ami.waitForAction('Hangup');
-    assert.deepEqual(fields(cancel), {
-      Action: 'Hangup',
-      Channel: 'Local/306@from-internal-00000002;1',
-      Cause: '16',
-    });
+    assert.deepEqual(actionFields(cancel), HANGUP_G3_CONSULTED);
     r.ami.clearActions();
     await log.session.transferCall(primary.id, consult.id);
     const tr = await r.ami.waitForAction('Hangup');
-    assert.deepEqual(fields(tr), { Action: 'Hangup', Channel: 'SIP/305-0000001a', Cause: '16' });
+    assert.deepEqual(actionFields(tr), {
+      Action: 'Hangup',
+      Channel: 'SIP/305-0000001a',
+      Cause: '16',
+    });
   });
 
   it('SendDtmf: PlayDTMF of each digit to the remote party', async () => {
     const r = await up();
     const log = r.open('305');
-    const call = await connectedCall(r, log);
+    const call = await talkingCall(r, log);
     await log.session.sendDtmf(call.id, '1#');
-    const sent = r.ami.actions.filter((a) => a.get('Action') === 'PlayDTMF').map(fields);
-    assert.deepEqual(sent, [
-      { Action: 'PlayDTMF', Channel: 'SIP/trunk-in-00000003', Digit: '1', Duration: '250' },
-      { Action: 'PlayDTMF', Channel: 'SIP/trunk-in-00000003', Digit: '#', Duration: '250' },
-    ]);
+    const sent = r.ami.actions.filter((a) => a.get('Action') === 'PlayDTMF').map(actionFields);
+    assert.deepEqual(sent, DTMF_1_HASH);
   });
 
   it('agent state and queue pause: QueuePause of the member interface (all queues, or one)', async () => {
     const r = await up({}, (ami) =>
-      ami.setList('QueueStatus', [
-        {
-          Event: 'QueueMember',
-          Queue: 'support',
-          Name: '305',
-          Location: 'Local/305@from-queue/n',
-          StateInterface: 'SIP/305',
-          Status: '1',
-          Paused: '0',
-          InCall: '0',
-        },
-        {
-          Event: 'QueueMember',
-          Queue: 'sales',
-          Name: '305',
-          Location: 'Local/305@from-queue/n',
-          StateInterface: 'SIP/305',
-          Status: '1',
-          Paused: '0',
-          InCall: '0',
-        },
-      ]),
+      ami.setList('QueueStatus', [queueMember305('support'), queueMember305('sales')]),
     );
     const log = r.open('305');
-    const pauses = () => r.ami.actions.filter((a) => a.get('Action') === 'QueuePause').map(fields);
+    const pauses = () =>
+      r.ami.actions.filter((a) => a.get('Action') === 'QueuePause').map(actionFields);
     const st = await log.session.setAgentState('Away', 'Lunch');
     assert.equal(st.code, 'Away');
     await log.session.setAgentState('Active');
@@ -401,7 +325,7 @@ describe('Asterisk library commands that cannot apply -> typed errors', () => {
     const r = await up();
     const l305 = r.open('305');
     const l306 = r.open('306');
-    const call = await connectedCall(r, l305);
+    const call = await talkingCall(r, l305);
     await assert.rejects(l305.session.dropCall('no-such-id'), { code: 'NO_SUCH_CALL' });
     await assert.rejects(l306.session.dropCall(call.id), { code: 'WRONG_LINE' });
     await assert.rejects(l306.session.holdCall(call.id), { code: 'WRONG_LINE' });
@@ -433,11 +357,7 @@ describe('Asterisk library commands that cannot apply -> typed errors', () => {
   it('a ringing call cannot be held, transferred or sent DTMF (INVALID_STATE)', async () => {
     const r = await up();
     const log = r.open('305');
-    await replayUntil(
-      r.ami,
-      'c_inbound_answered',
-      (p) => p.event === 'Newstate' && p.get('ChannelStateDesc') === 'Up',
-    );
+    await replayRinging(r.ami);
     const ringing = ((await log.waitFor(isCall(MsgEventType.RING_STARTED))) as CallEvent).call;
     await assert.rejects(log.session.holdCall(ringing.id), { code: 'INVALID_STATE' });
     await assert.rejects(log.session.blindTransferCall(ringing.id, '306'), {
@@ -447,10 +367,21 @@ describe('Asterisk library commands that cannot apply -> typed errors', () => {
     await assert.rejects(log.session.makeConsultCall(ringing.id, '306'), { code: 'INVALID_STATE' });
   });
 
+  it('the connection lost while a MakeCall waits for its outcome: NOT_CONNECTED, nothing left pending', async () => {
+    const r = await up();
+    const log = r.open('305');
+    r.ami.onAction('Originate', (a, conn) => {
+      conn.respond(a, { Message: 'Originate successfully queued' });
+      setImmediate(() => r.ami.dropAll());
+    });
+    await assert.rejects(log.session.makeCall('600'), { code: 'NOT_CONNECTED' });
+    assert.deepEqual(log.session.activeCalls(), []);
+  });
+
   it('Asterisk refusing an action gives ACTION_FAILED with its message', async () => {
     const r = await up();
     const log = r.open('305');
-    const call = await connectedCall(r, log);
+    const call = await talkingCall(r, log);
     r.ami.onAction('Hangup', (a, conn) =>
       conn.respond(a, { Response: 'Error', Message: 'No such channel' }),
     );
@@ -463,7 +394,7 @@ describe('Asterisk library commands that cannot apply -> typed errors', () => {
   it('not connected: every command fails with NOT_CONNECTED, the calls are kept', async () => {
     const r = await up();
     const log = r.open('305');
-    const call = await connectedCall(r, log);
+    const call = await talkingCall(r, log);
     r.ami.refuse(true);
     r.ami.dropAll();
     await whenNotReady(r.lib);

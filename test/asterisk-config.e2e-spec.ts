@@ -1,41 +1,28 @@
 // Acceptance 3 of the Asterisk library: each key of the seed's asterisk block has its effect.
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AmiPacket } from '@app/ami';
 import { FakeAmiServer, fixturePath } from '@app/ami/testing';
 import { AsteriskLibrary } from '@app/asterisk';
 import { MsgEventType, type CallEvent, type LineEvent } from '@app/messaging';
 import {
+  actionFields,
   EventLog,
   libraryOptions,
   memoryLogger,
+  queueMember305,
   replayUntil,
-  rig,
+  rigsClosedAfterAll,
   settle,
   whenReady,
   type Rig,
 } from './asterisk-harness';
 
-const rigs: Rig[] = [];
-after(async () => {
-  await Promise.all(rigs.map((r) => r.close()));
-});
-
-async function up(...args: Parameters<typeof rig>): Promise<Rig> {
-  const r = await rig(...args);
-  rigs.push(r);
-  return r;
-}
-
-function fields(p: AmiPacket): Record<string, string | string[]> {
-  const o = p.toObject();
-  delete o['ActionID'];
-  return o;
-}
+const up = rigsClosedAfterAll();
 
 const callTypes = (events: LineEvent[]) => events.filter((e) => 'call' in e).map((e) => e.type);
 const pauses = (r: Rig) =>
-  r.ami.actions.filter((a) => a.get('Action') === 'QueuePause').map(fields);
+  r.ami.actions.filter((a) => a.get('Action') === 'QueuePause').map(actionFields);
 
 /** An Originate answered by a failure at once: enough to read the action's fields. */
 function failOriginates(r: Rig): void {
@@ -55,18 +42,7 @@ function failOriginates(r: Rig): void {
 const member305 =
   (location = 'Local/305@from-queue/n') =>
   (ami: FakeAmiServer) =>
-    ami.setList('QueueStatus', [
-      {
-        Event: 'QueueMember',
-        Queue: 'support',
-        Name: '305',
-        Location: location,
-        StateInterface: 'SIP/305',
-        Status: '1',
-        Paused: '0',
-        InCall: '0',
-      },
-    ]);
+    ami.setList('QueueStatus', [queueMember305('support', location)]);
 
 describe('asterisk config keys', () => {
   it('protocol: PJSIP/ lines are PJSIP/<line> channels (p1); with SIP/ the same trace shows nothing on 405', async () => {

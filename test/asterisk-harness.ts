@@ -1,8 +1,16 @@
+import { after } from 'node:test';
 import { filter, firstValueFrom } from 'rxjs';
-import { FakeAmiServer } from '@app/ami/testing';
+import { FakeAmiServer, type FakeAmiFields } from '@app/ami/testing';
 import type { AmiPacket } from '@app/ami';
 import { AsteriskLibrary, type AsteriskLibraryOptions, type AsteriskLogger } from '@app/asterisk';
-import type { LineEvent, LineSession, LineSettings } from '@app/messaging';
+import {
+  MsgEventType,
+  type Call,
+  type CallEvent,
+  type LineEvent,
+  type LineSession,
+  type LineSettings,
+} from '@app/messaging';
 
 /** A logger that keeps every line (to check what was logged). */
 export function memoryLogger(): AsteriskLogger & { lines: string[] } {
@@ -153,6 +161,182 @@ export async function rig(
       await ami.close();
     },
   };
+}
+
+/**
+ * A `rig` factory for one spec file: every rig it makes is closed after the file's tests (call it at
+ * the top level of the spec).
+ */
+export function rigsClosedAfterAll(): (...args: Parameters<typeof rig>) => Promise<Rig> {
+  const rigs: Rig[] = [];
+  after(async () => {
+    await Promise.all(rigs.map((r) => r.close()));
+  });
+  return async (...args) => {
+    const r = await rig(...args);
+    rigs.push(r);
+    return r;
+  };
+}
+
+/** The action's fields (Action first, ActionID left out: the queue sets it). */
+export function actionFields(p: AmiPacket): Record<string, string | string[]> {
+  const o = p.toObject();
+  delete o['ActionID'];
+  return o;
+}
+
+/*
+ * The actions (as `actionFields` shows them) the library sends for the trace calls with the seed's
+ * keys (`libraryOptions`); the library's and the REST API's specs expect the same ones.
+ */
+
+/** MakeCall('600') on line 305: Originate into originateContext. */
+export const ORIGINATE_305_TO_600: Readonly<Record<string, string>> = {
+  Action: 'Originate',
+  Channel: 'SIP/305',
+  Context: 'from-internal',
+  Exten: '600',
+  Priority: '1',
+  CallerID: '"600" <600>',
+  Timeout: '30000',
+  Async: 'true',
+};
+
+/** Hold of e1's call: Park of the caller, back to 305's channel on timeout. */
+export const PARK_E1: Readonly<Record<string, string>> = {
+  Action: 'Park',
+  Channel: 'SIP/trunk-in-00000007',
+  TimeoutChannel: 'SIP/305-00000008',
+};
+
+/** Unhold of e1's call parked at 701: Originate of 305 into parkingLotContext at the space. */
+export const UNPARK_E1: Readonly<Record<string, string>> = {
+  Action: 'Originate',
+  Channel: 'SIP/305',
+  Context: 'parkedcalls',
+  Exten: '701',
+  Priority: '1',
+  CallerID: '"79160000001" <701>',
+  Timeout: '30000',
+  Async: 'true',
+};
+
+/** Consultation call from g3's line to 306: Atxfer of the line channel. */
+export const ATXFER_G3_TO_306: Readonly<Record<string, string>> = {
+  Action: 'Atxfer',
+  Channel: 'SIP/305-0000001a',
+  Context: 'from-internal',
+  Exten: '306',
+};
+
+/** Cancel of g3's consultation: Hangup of the consulted party. */
+export const HANGUP_G3_CONSULTED: Readonly<Record<string, string>> = {
+  Action: 'Hangup',
+  Channel: 'Local/306@from-internal-00000002;1',
+  Cause: '16',
+};
+
+/** DTMF '1#' on c_inbound_answered's call: PlayDTMF of each digit to the caller. */
+export const DTMF_1_HASH: readonly Readonly<Record<string, string>>[] = [
+  { Action: 'PlayDTMF', Channel: 'SIP/trunk-in-00000003', Digit: '1', Duration: '250' },
+  { Action: 'PlayDTMF', Channel: 'SIP/trunk-in-00000003', Digit: '#', Duration: '250' },
+];
+
+/** The call tracker's sizes once every call ended and nothing is left of it. */
+export const NOTHING_TRACKED = { channels: 0, bridges: 0, calls: 0, groups: 0, parked: 0 };
+
+/** Answers Originate as Asterisk did for b1 (305 rings, answers), with this action's ActionID. */
+export function originateLikeB1(ami: FakeAmiServer): void {
+  ami.onAction('Originate', (a, conn) => {
+    conn.respond(a, { Message: 'Originate successfully queued' });
+    void ami.replay('b1_originate_to_600', { mapActionId: () => a.actionId });
+  });
+}
+
+/** Answers Originate as queued, then its OriginateResponse Failure (reason 5: busy) before any channel. */
+export function originateBusy(ami: FakeAmiServer): void {
+  ami.onAction('Originate', (a, conn) => {
+    conn.respond(a, { Message: 'Originate successfully queued' });
+    conn.send({
+      Event: 'OriginateResponse',
+      Privilege: 'call,all',
+      ActionID: a.actionId ?? '',
+      Response: 'Failure',
+      Channel: 'SIP/305',
+      Context: 'from-internal',
+      Exten: '600',
+      Reason: '5',
+      Uniqueid: '<unknown>',
+      CallerIDNum: '<unknown>',
+      CallerIDName: '<unknown>',
+    });
+  });
+}
+
+/** Answers Park as Asterisk does, with the ParkedCall event of e1's caller in space 701. */
+export function parkLikeE1(ami: FakeAmiServer): void {
+  ami.onAction('Park', (a, conn) => {
+    conn.respond(a, { Message: 'Park successful' });
+    conn.send({
+      Event: 'ParkedCall',
+      Privilege: 'call,all',
+      ParkeeChannel: 'SIP/trunk-in-00000007',
+      ParkeeChannelState: '6',
+      ParkeeCallerIDNum: '79160000001',
+      ParkeeConnectedLineNum: '305',
+      ParkeeUniqueid: '1795582091.9',
+      ParkeeLinkedid: '1795582091.9',
+      ParkerDialString: 'SIP/305',
+      Parkinglot: 'default',
+      ParkingSpace: '701',
+      ParkingTimeout: '45',
+      ParkingDuration: '0',
+    });
+  });
+}
+
+/** The QueueStatus item of line 305 as a member of `queue`, reached at `location`, not paused. */
+export function queueMember305(queue: string, location = 'Local/305@from-queue/n'): FakeAmiFields {
+  return {
+    Event: 'QueueMember',
+    Queue: queue,
+    Name: '305',
+    Location: location,
+    StateInterface: 'SIP/305',
+    Status: '1',
+    Paused: '0',
+    InCall: '0',
+  };
+}
+
+/** Replays c_inbound_answered up to the caller's hang-up: 305 talks with 79161234567. */
+export function replayTalking(ami: FakeAmiServer): Promise<void> {
+  return replayUntil(ami, 'c_inbound_answered', (p) => p.event === 'HangupRequest');
+}
+
+/** Replays e1_park_unpark up to its ParkedCall event (305 talks; the Park the recorder sent is the test's). */
+export function replayBeforePark(ami: FakeAmiServer): Promise<void> {
+  return replayUntil(ami, 'e1_park_unpark', (p) => p.event === 'ParkedCall');
+}
+
+/** c_inbound_answered up to the caller's hang-up, then the call 305's session shows as connected. */
+export async function talkingCall(r: Rig, log: EventLog): Promise<Call> {
+  await replayTalking(r.ami);
+  const e = (await log.waitFor(
+    (x) => x.type === MsgEventType.COMMUTATION_STARTED && 'call' in x,
+    'COMMUTATION_STARTED',
+  )) as CallEvent;
+  return e.call;
+}
+
+/** Replays c_inbound_answered up to 305's phone answering: the call rings. */
+export function replayRinging(ami: FakeAmiServer): Promise<void> {
+  return replayUntil(
+    ami,
+    'c_inbound_answered',
+    (p) => p.event === 'Newstate' && p.get('ChannelStateDesc') === 'Up',
+  );
 }
 
 /** Replays a fixture's events up to (not including) the first packet for which `stop` is true. */

@@ -1,4 +1,4 @@
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo } from 'node:net';
 import { FakeAmiServer } from '@app/ami/testing';
@@ -14,18 +14,17 @@ import {
   type CallEvent,
   type LineEvent,
 } from '@app/messaging';
-import { libraryOptions, rig, whenNotReady, whenReady, type Rig } from './asterisk-harness';
+import {
+  EventLog,
+  libraryOptions,
+  replayTalking,
+  rigsClosedAfterAll,
+  whenNotReady,
+  whenReady,
+  NOTHING_TRACKED,
+} from './asterisk-harness';
 
-const rigs: Rig[] = [];
-after(async () => {
-  await Promise.all(rigs.map((r) => r.close()));
-});
-
-async function up(...args: Parameters<typeof rig>): Promise<Rig> {
-  const r = await rig(...args);
-  rigs.push(r);
-  return r;
-}
+const up = rigsClosedAfterAll();
 
 function callEvents(events: LineEvent[]): CallEvent[] {
   return events.filter((e): e is CallEvent => 'call' in e);
@@ -128,13 +127,7 @@ describe('Asterisk library: readiness and line sessions', () => {
     });
     assert.equal(other.events.length, 0, 'line 306 saw events of 305');
     assert.deepEqual(l305.session.activeCalls(), []);
-    assert.deepEqual(r.lib.tracker.sizes(), {
-      channels: 0,
-      bridges: 0,
-      calls: 0,
-      groups: 0,
-      parked: 0,
-    });
+    assert.deepEqual(r.lib.tracker.sizes(), NOTHING_TRACKED);
   });
 
   it('registers with the messaging registry under its name and both Creatio assembly names', async () => {
@@ -167,6 +160,63 @@ describe('Asterisk library: readiness and line sessions', () => {
     } finally {
       await app.close();
       await ami.close();
+    }
+  });
+
+  it('REST views: findCall, busyLines, lineStatus and activeCalls without a session', async () => {
+    const r = await up();
+    const log = r.open('305');
+    await replayTalking(r.ami);
+    const e = (await log.waitFor((x) => x.type === MsgEventType.COMMUTATION_STARTED)) as CallEvent;
+    const found = r.lib.findCall(e.call.id);
+    assert.equal(found?.line, '305');
+    assert.equal(found?.call.state, CallState.CONNECTED);
+    assert.ok(r.lib.busyLines().includes('305'));
+    assert.deepEqual(
+      r.lib.activeCalls('305').map((c) => c.id),
+      [e.call.id],
+    );
+    const status = r.lib.lineStatus('305');
+    assert.equal(status.line, '305');
+    assert.deepEqual(
+      status.calls.map((c) => c.id),
+      [e.call.id],
+    );
+    assert.equal(status.agentState.code, 'Active');
+    assert.equal(log.session.currentCall()?.id, e.call.id);
+    assert.equal(log.session.lineFeatures(), CallFeature.NONE);
+    assert.equal(r.lib.findCall('nope'), undefined);
+    assert.deepEqual(r.lib.capabilities(), {
+      answerCall: false,
+      hold: true,
+      blindTransfer: true,
+      consultTransfer: true,
+      dtmf: true,
+      agentState: true,
+      dnd: false,
+    });
+  });
+
+  it('two nodes watching the same Asterisk give a call the same id (any node can serve the client)', async () => {
+    const r = await up();
+    const second = new AsteriskLibrary(libraryOptions(r.ami));
+    second.start();
+    try {
+      await whenReady(second);
+      const a = r.open('305');
+      const b = new EventLog(second.openLine('305'));
+      await r.ami.replay('e1_park_unpark');
+      await a.waitFor((e) => e.type === MsgEventType.LINE_STATE_CHANGED);
+      await b.waitFor((e) => e.type === MsgEventType.LINE_STATE_CHANGED);
+      const ids = (log: EventLog) => callEvents(log.events).map((e) => e.call.id);
+      assert.deepEqual(ids(a), ids(b));
+      assert.equal(new Set(ids(a)).size, 1);
+      assert.match(
+        ids(a)[0]!,
+        /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      );
+    } finally {
+      await second.close();
     }
   });
 

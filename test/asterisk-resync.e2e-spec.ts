@@ -1,29 +1,22 @@
 // Acceptance 4 of the Asterisk library: resync on reconnect (CoreShowChannels, ParkedCalls, QueueStatus).
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FakeAmiFields } from '@app/ami/testing';
 import { CallState, MsgEventType, type CallEvent, type LineEvent } from '@app/messaging';
 import {
   replayFrom,
   replayUntil,
-  rig,
+  rigsClosedAfterAll,
   settle,
+  talkingCall,
   whenNotReady,
   whenReady,
   type EventLog,
   type Rig,
+  NOTHING_TRACKED,
 } from './asterisk-harness';
 
-const rigs: Rig[] = [];
-after(async () => {
-  await Promise.all(rigs.map((r) => r.close()));
-});
-
-async function up(...args: Parameters<typeof rig>): Promise<Rig> {
-  const r = await rig(...args);
-  rigs.push(r);
-  return r;
-}
+const up = rigsClosedAfterAll();
 
 const calls = (events: LineEvent[]) => events.filter((e): e is CallEvent => 'call' in e);
 
@@ -64,9 +57,7 @@ const TALKING: FakeAmiFields[] = [
 ];
 
 async function talking(r: Rig, log: EventLog): Promise<string> {
-  await replayUntil(r.ami, 'c_inbound_answered', (p) => p.event === 'HangupRequest');
-  const e = (await log.waitFor((x) => x.type === MsgEventType.COMMUTATION_STARTED)) as CallEvent;
-  return e.call.id;
+  return (await talkingCall(r, log)).id;
 }
 
 /** Cuts the connection and waits for the library to be logged in and resynced again. */
@@ -100,13 +91,7 @@ describe('resync on reconnect', () => {
     assert.equal(end.call.id, id);
     assert.equal(end.call.state, CallState.NONE);
     assert.deepEqual(log.session.activeCalls(), []);
-    assert.deepEqual(r.lib.tracker.sizes(), {
-      channels: 0,
-      bridges: 0,
-      calls: 0,
-      groups: 0,
-      parked: 0,
-    });
+    assert.deepEqual(r.lib.tracker.sizes(), NOTHING_TRACKED);
   });
 
   it('a call that survived keeps its id and sends nothing new; its later end uses the same id', async () => {
@@ -202,5 +187,29 @@ describe('resync on reconnect', () => {
       [MsgEventType.RING_STARTED],
     );
     assert.equal(ring[0]!.call.callerId, '79035550011');
+  });
+
+  it('an agent who chose not ready is paused again when Asterisk lost the pause (restart)', async () => {
+    const r = await up({}, (ami) =>
+      ami.setList('QueueStatus', [
+        {
+          Event: 'QueueMember',
+          Queue: 'support',
+          Name: '305',
+          Location: 'Local/305@from-queue/n',
+          Status: '1',
+          Paused: '0',
+          InCall: '0',
+        },
+      ]),
+    );
+    const log = r.open('305');
+    await log.session.setAgentState('Away', 'Meeting');
+    r.ami.clearActions();
+    await reconnect(r);
+    const again = await r.ami.waitForAction('QueuePause');
+    assert.equal(again.get('Interface'), 'Local/305@from-queue/n');
+    assert.equal(again.get('Paused'), 'true');
+    assert.equal(again.get('Reason'), 'Meeting');
   });
 });

@@ -1,33 +1,27 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
 import 'reflect-metadata';
 import { readTrace } from '@app/ami/testing';
 import { startRealApp, type RealApp } from '../apps/messaging-host/src/gateway/testing/real-app';
 import {
+  makeTlsTestCert,
+  type TlsTestCert,
+} from '../apps/messaging-host/src/gateway/testing/tls-test-cert';
+import {
+  ENVELOPE_KEYS,
   WsCtiClient,
   type CtiClient,
   type ReceivedEvent,
 } from '../apps/messaging-host/src/gateway/testing/cti-test-client';
 import {
   connectSignalR,
-  type SignalRMajor,
+  SIGNALR_COMBOS,
 } from '../apps/messaging-host/src/gateway/testing/signalr-clients';
 import { CALL_KEYS } from '../apps/messaging-host/src/gateway/protocol/client-protocol';
+import { LineSettingsStore } from '../apps/messaging-host/src/settings/line-settings.store';
 
 const LINE = '305';
 const USER = '410006e1-ca4e-4502-a9ec-e54d922d2c00';
-const ENVELOPE_KEYS = [
-  'eventType',
-  'content',
-  'contentType',
-  'connectionUId',
-  'commandUId',
-  'privateData',
-];
 
 interface WireCall {
   id: string;
@@ -156,42 +150,17 @@ async function fullSession(t: RealApp, c: CtiClient): Promise<void> {
 
 describe('gateway e2e: full session over replayed fixtures (real app, real Asterisk library)', () => {
   let t: RealApp;
-  let dir: string;
-  let ca: Buffer;
+  let tls: TlsTestCert;
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'gw-e2e-'));
-    const cert = join(dir, 'cert.pem');
-    const key = join(dir, 'key.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-days',
-        '2',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ],
-      { stdio: 'pipe' },
-    );
-    ca = readFileSync(cert);
+    tls = makeTlsTestCert('gw-e2e-');
     t = await startRealApp((c) => {
-      c.server.tls.certFile = cert;
-      c.server.tls.keyFile = key;
+      c.server.tls.certFile = tls.certFile;
+      c.server.tls.keyFile = tls.keyFile;
     });
   });
   after(async () => {
     await t?.close();
-    rmSync(dir, { recursive: true, force: true });
+    tls.remove();
   });
 
   it('plain WebSocket (ws client)', async () => {
@@ -208,7 +177,9 @@ describe('gateway e2e: full session over replayed fixtures (real app, real Aster
   });
 
   it('plain WebSocket over TLS (wss)', async () => {
-    const c = await WsCtiClient.connect(`wss://127.0.0.1:${t.gateway.tlsAddress()!.port}`, { ca });
+    const c = await WsCtiClient.connect(`wss://127.0.0.1:${t.gateway.tlsAddress()!.port}`, {
+      ca: tls.ca,
+    });
     try {
       await fullSession(t, c);
     } finally {
@@ -216,16 +187,10 @@ describe('gateway e2e: full session over replayed fixtures (real app, real Aster
     }
   });
 
-  const combos: [SignalRMajor, 'http' | 'https', string][] = [
-    ['3.1', 'http', '/msg'],
-    ['3.1', 'https', '/'],
-    ['current', 'http', '/'],
-    ['current', 'https', '/msg'],
-  ];
-  for (const [major, scheme, path] of combos) {
+  for (const [major, scheme, path] of SIGNALR_COMBOS) {
     it(`SignalR, @microsoft/signalr ${major} over ${scheme}, hub ${path}`, async () => {
       const port = scheme === 'https' ? t.gateway.tlsAddress()!.port : t.port;
-      const c = await connectSignalR(major, `${scheme}://127.0.0.1:${port}${path}`, { ca });
+      const c = await connectSignalR(major, `${scheme}://127.0.0.1:${port}${path}`, { ca: tls.ca });
       try {
         await fullSession(t, c);
         assert.deepEqual(c.nonStringArguments, []);
@@ -234,4 +199,36 @@ describe('gateway e2e: full session over replayed fixtures (real app, real Aster
       }
     });
   }
+});
+
+describe('gateway e2e: per-line settings from the settings store (real app)', () => {
+  let t: RealApp;
+  before(async () => {
+    t = await startRealApp();
+  });
+  after(() => t?.close());
+
+  it('refuses a line whose stored settings disable the call centre (error 5), applies stored debugMode', async () => {
+    const store = t.app.get(LineSettingsStore);
+    await store.put('306', { disableCallCentre: true });
+    const refused = await WsCtiClient.connect(`ws://127.0.0.1:${t.port}`);
+    const e = await refused.open('306', USER);
+    assert.equal(e.eventType, 3, e.content);
+    assert.equal((e.parsed as { errorType: number }).errorType, 5);
+    await refused.events.waitClosed();
+
+    await store.put(LINE, { debugMode: true });
+    const c = await WsCtiClient.connect(`ws://127.0.0.1:${t.port}`);
+    try {
+      assert.equal((await c.open(LINE, USER)).eventType, 2);
+      await t.ami.replay('d_inbound_missed');
+      await expectSequence(c, [5, 6, 11]);
+      const raw = c.events.all.filter((x) => x.eventType === 16);
+      assert.ok(raw.length > 0, 'debug mode sends RAW_DATA');
+      assert.ok(raw.every((x) => typeof x.parsed === 'object' && x.parsed !== null));
+    } finally {
+      await c.close();
+      await store.delete(LINE);
+    }
+  });
 });

@@ -1,56 +1,26 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import WebSocket from 'ws';
 import { fixturePath } from '@app/ami/testing';
+import {
+  WsCtiClient,
+  type ReceivedEvent,
+} from '../apps/messaging-host/src/gateway/testing/cti-test-client';
 import { freePort, httpGet, startService, type ServiceProcess } from './support/service-process';
 
-interface Envelope {
-  eventType: number;
-  content: string;
-}
-
 /** Opens a plain-WebSocket session for `line` and resolves with the first event of `eventType`. */
-function firstEventOnLine(port: number, line: string, eventType: number): Promise<Envelope> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/`);
-    const seen: number[] = [];
-    const timer = setTimeout(() => {
-      ws.terminate();
-      reject(new Error(`no event ${eventType} on line ${line}; events seen: ${seen.join(',')}`));
-    }, 30_000);
-    ws.on('error', reject);
-    ws.on('open', () => {
-      ws.send(
-        JSON.stringify({
-          command: 'LoadLibrary',
-          parameters: {
-            AssemblyName:
-              'Terrasoft.Messaging.Asterisk.V2.AsteriskConnector, Terrasoft.Messaging.Asterisk.V2',
-          },
-        }),
-      );
-    });
-    ws.on('message', (data) => {
-      const msg = JSON.parse(String(data)) as Envelope & { connectionUId?: string };
-      seen.push(msg.eventType);
-      if (msg.eventType === 1) {
-        ws.send(
-          JSON.stringify({
-            command: 'OpenConnection',
-            libraryInstanceUId: msg.content,
-            parameters: {
-              connectionParams: JSON.stringify({ ExtensionName: line }),
-              sessionServiceParams: JSON.stringify({ UserUId: 'u-305' }),
-            },
-          }),
-        );
-      } else if (msg.eventType === eventType) {
-        clearTimeout(timer);
-        ws.close();
-        resolve(msg);
-      }
-    });
-  });
+async function firstEventOnLine(
+  port: number,
+  line: string,
+  eventType: number,
+): Promise<ReceivedEvent> {
+  const c = await WsCtiClient.connect(`ws://127.0.0.1:${port}/`);
+  try {
+    const opened = await c.open(line, 'u-305');
+    assert.equal(opened.eventType, 2, `OpenConnection: ${opened.content}`);
+    return await c.events.next((e) => e.eventType === eventType, 30_000);
+  } finally {
+    await c.close();
+  }
 }
 
 describe('replay (asterisk.filePath): the service without a network', () => {

@@ -1,10 +1,11 @@
 /**
  * `npm run bench:calls`: events per second through the AMI decoder alone and through the decoder
- * plus the call tracker (libs/asterisk), on a corpus of coherent calls built from the recorded
- * traces; prints both and their ratio (the tracker's cost), measured in the same run.
+ * plus the call tracker (libs/asterisk), on two corpora: the bench corpus of bench/ami (generated calls) and coherent calls built from the
+ * recorded traces; prints both rates and their ratio (the tracker's cost), measured in the same run.
  */
 import { AmiDecoder } from '@app/ami';
 import { CallTracker } from '@app/asterisk';
+import { corpusBytes, generateCorpus } from '../ami/ami-bench-corpus';
 import { buildCallsCorpus } from './calls-corpus';
 
 const CHUNK = 16 * 1024;
@@ -85,12 +86,16 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-function main(): void {
-  const corpus = buildCallsCorpus();
-  const parts = chunks(corpus.bytes);
-  console.log(
-    `corpus: ${corpus.calls} calls from the recorded traces, ${corpus.events} events, ${(corpus.bytes.length / 1e6).toFixed(1)} MB, up to 200 calls at once, ${CHUNK / 1024} KiB reads`,
-  );
+interface Result {
+  decRate: number;
+  trkRate: number;
+  lineEvents: number;
+  left: number;
+}
+
+/** Decoder alone and decoder + tracker, alternated ROUNDS times on the same bytes; medians. */
+function measure(bytes: Buffer, events: number): Result {
+  const parts = chunks(bytes);
   // Warm-up, then alternate the two so that both see the same machine state.
   decoderOnly(parts);
   decoderAndTracker(parts);
@@ -99,27 +104,51 @@ function main(): void {
   let last: ReturnType<typeof decoderAndTracker> | undefined;
   for (let i = 0; i < ROUNDS; i++) {
     const a = decoderOnly(parts);
-    if (a.events !== corpus.events)
-      throw new Error(`decoder saw ${a.events} of ${corpus.events} events`);
+    if (a.events !== events) throw new Error(`decoder saw ${a.events} of ${events} events`);
     dec.push(a.ms);
     last = decoderAndTracker(parts);
-    if (last.events !== corpus.events) throw new Error(`tracker run saw ${last.events} events`);
+    if (last.events !== events)
+      throw new Error(`tracker run saw ${last.events} of ${events} events`);
     trk.push(last.ms);
   }
   if (!last || last.lineEvents === 0) throw new Error('the tracker produced no call events');
-  if (last.left !== 0)
-    throw new Error(`the tracker kept ${last.left} objects after every call ended`);
-  const decRate = corpus.events / (median(dec) / 1000);
-  const trkRate = corpus.events / (median(trk) / 1000);
+  return {
+    decRate: events / (median(dec) / 1000),
+    trkRate: events / (median(trk) / 1000),
+    lineEvents: last.lineEvents,
+    left: last.left,
+  };
+}
+
+function report(r: Result, leftNote: string): void {
+  const f = (x: number) => Math.round(x).toLocaleString('en');
+  console.log(`  decoder alone:     ${f(r.decRate)} events/s (median of ${ROUNDS})`);
   console.log(
-    `decoder alone:      ${Math.round(decRate).toLocaleString('en')} events/s (median of ${ROUNDS})`,
+    `  decoder + tracker: ${f(r.trkRate)} events/s (${r.lineEvents} line events per run; ${leftNote})`,
   );
   console.log(
-    `decoder + tracker:  ${Math.round(trkRate).toLocaleString('en')} events/s (${last.lineEvents} line events per run; nothing left in memory)`,
+    `  ratio decoder+tracker / decoder alone: ${(r.trkRate / r.decRate).toFixed(2)} (the tracker adds ${((r.decRate / r.trkRate - 1) * 100).toFixed(0)}% to the decoding time)`,
   );
+}
+
+function main(): void {
+  // 1. The bench corpus (bench/ami): generated calls, trunk and queue calls with Local channels.
+  const benchEvents = 300_000;
+  const bench = corpusBytes(generateCorpus(benchEvents, 20261125));
   console.log(
-    `ratio decoder+tracker / decoder alone: ${(trkRate / decRate).toFixed(2)} (the tracker costs ${((median(trk) / median(dec) - 1) * 100).toFixed(0)}% on top of decoding)`,
+    `bench corpus (bench/ami generateCorpus): ${benchEvents} events, ${(bench.length / 1e6).toFixed(1)} MB, ${CHUNK / 1024} KiB reads`,
   );
+  const a = measure(bench, benchEvents);
+  report(a, `${a.left} tracked objects of the calls cut off at the corpus end`);
+
+  // 2. The recorded traces' calls (parking, transfers, originates too), copied and interleaved.
+  const traces = buildCallsCorpus();
+  console.log(
+    `trace corpus: ${traces.calls} calls from the recorded traces, ${traces.events} events, ${(traces.bytes.length / 1e6).toFixed(1)} MB, up to 200 calls at once`,
+  );
+  const b = measure(traces.bytes, traces.events);
+  if (b.left !== 0) throw new Error(`the tracker kept ${b.left} objects after every call ended`);
+  report(b, 'nothing left in memory after the last call');
 }
 
 main();

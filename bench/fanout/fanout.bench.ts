@@ -79,10 +79,15 @@ function startChild(
   });
   let out = '';
   return new Promise((res, rej) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      rej(new Error(`${args[0]} was not ready within 60 s:\n${out.slice(-2000)}`));
+    }, 60_000);
     const onData = (d: Buffer): void => {
       out += d.toString('utf8');
       const m = ready.exec(out);
       if (m) {
+        clearTimeout(timer);
         child.stdout!.off('data', onData);
         child.stdout!.resume();
         res({ child, match: m });
@@ -332,7 +337,9 @@ async function main(): Promise<void> {
             ASTERISK__AUTOPAUSEONCOMMUTATIONSTART: 'false',
             SERVER__HOST: '127.0.0.1',
             SERVER__PORT: '0',
-            LOGGING__LEVEL: 'warn',
+            LOGGING__LEVEL: 'info',
+            // One log line per opened line would weigh on the measurement.
+            LOGGING__LEVELS__CLIENTSESSION: 'warn',
             MESSAGING_HOST_CONFIG: join(base, 'bench', 'fanout', 'none.json'),
           },
           /listening on [^"\s]+:(\d+)|"port":(\d+)[^\n]*listening/,

@@ -17,6 +17,7 @@ import { loadConfig } from '../../apps/messaging-host/src/config/config.loader';
 import { HealthModule } from '../../apps/messaging-host/src/health/health.module';
 import { LifecycleModule } from '../../apps/messaging-host/src/lifecycle/lifecycle.module';
 import { SettingsModule } from '../../apps/messaging-host/src/settings/settings.module';
+import { RecordingLibraryModule } from './recording-messaging-library';
 
 /** A random API key and its configuration entry (the digest is what api.keys holds). */
 export interface TestKey {
@@ -82,20 +83,20 @@ export async function startApiApp(options: {
       ApiModule,
     ],
   }).compile();
-  const app = moduleRef.createNestApplication({ logger: false });
-  setupApiDocs(app);
-  await app.listen(0, '127.0.0.1');
-  const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
-  return {
-    app,
-    config,
-    url: `http://127.0.0.1:${port}`,
-    dataDir,
-    close: async () => {
-      await app.close();
-      if (ownDir) rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+  return listen(moduleRef.createNestApplication({ logger: false }), config, dataDir, ownDir);
+}
+
+/** startApiApp with the recording messaging library (test/support) as the default and only one. */
+export function startRecordingApiApp(
+  env: Record<string, string> = {},
+  dataDir?: string,
+): Promise<ApiApp> {
+  return startApiApp({
+    env,
+    defaultLibrary: 'recording',
+    libraryModules: [RecordingLibraryModule],
+    ...(dataDir === undefined ? {} : { dataDir }),
+  });
 }
 
 /**
@@ -117,6 +118,19 @@ export async function startServiceApp(options: {
     logger: false,
     abortOnError: false,
   });
+  return listen(app, config, dataDir, ownDir);
+}
+
+/**
+ * Serves `app` with its OpenAPI documents on 127.0.0.1 and a free port; closing it removes
+ * `dataDir` when the app made it (`ownDir`).
+ */
+async function listen(
+  app: INestApplication,
+  config: AppConfig,
+  dataDir: string,
+  ownDir: boolean,
+): Promise<ApiApp> {
   setupApiDocs(app);
   await app.listen(0, '127.0.0.1');
   const { port } = (app.getHttpServer() as Server).address() as AddressInfo;

@@ -69,7 +69,7 @@ export function startService(env: Record<string, string>, args: string[] = []): 
     kill: () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     },
-    waitForOutput: (re, timeoutMs = 15000) =>
+    waitForOutput: (re, timeoutMs = 60000) =>
       new Promise<void>((res, rej) => {
         const timer = setTimeout(
           () => rej(new Error(`no output matching ${re} within ${timeoutMs} ms; output:\n${out}`)),

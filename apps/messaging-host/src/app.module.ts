@@ -19,7 +19,8 @@ export function asteriskOptions(config: AppConfig): AsteriskLibraryOptions {
       port: a.port,
       username: a.userName,
       secret: a.secret,
-      tls: a.tls ? { rejectUnauthorized: a.tlsRejectUnauthorized, servername: a.url } : false,
+      // AmiSocket sets the TLS servername (SNI) from the host when it is a name, not an IP address.
+      tls: a.tls ? { rejectUnauthorized: a.tlsRejectUnauthorized } : false,
       authType: a.authType,
       connectTimeoutMs: a.connectTimeoutMs,
       actionTimeoutMs: a.actionTimeoutMs,

@@ -1,7 +1,13 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { firstValueFrom, filter, take, toArray } from 'rxjs';
-import { FakeAmiServer, TraceAmiPeer, fixtureNames, makeSelfSignedCert } from '@app/ami/testing';
+import {
+  FakeAmiServer,
+  FakeAmiTimers,
+  TraceAmiPeer,
+  fixtureNames,
+  makeSelfSignedCert,
+} from '@app/ami/testing';
 import { AmiClient, type AmiClientOptions, type AmiStatus } from './ami-client';
 import { AmiActionError } from './ami-action-error';
 import { AmiError, AmiErrorCode } from './ami.errors';
@@ -323,5 +329,75 @@ describe('AmiClient against the fake AMI server', () => {
       2,
       'logged in again on the new connection',
     );
+  });
+
+  it('drops the late answer of a timed-out list: its items never show up as events', async () => {
+    const ami = await server();
+    let late: (() => void) | undefined;
+    ami.onAction('Status', (action, conn) => {
+      late = () =>
+        conn.respondList(
+          action,
+          [{ Event: 'Status', Channel: 'SIP/305-00000001', Uniqueid: '1.1' }],
+          'StatusComplete',
+        );
+    });
+    const c = client(ami);
+    c.start();
+    await until(c, 'ready');
+    const events: AmiPacket[] = [];
+    c.events$.subscribe((e) => events.push(e));
+    await assert.rejects(
+      c.list({ Action: 'Status' }, { timeoutMs: 50 }),
+      (e: unknown) => e instanceof AmiError && e.code === AmiErrorCode.Timeout,
+    );
+    late!();
+    ami.broadcast({ Event: 'UserEvent', Privilege: 'user,all', UserEvent: 'after' });
+    await firstValueFrom(c.events$.pipe(filter((e) => e.get('UserEvent') === 'after')));
+    assert.deepEqual(
+      events.map((e) => e.event),
+      ['UserEvent'],
+    );
+  });
+
+  it('on fake timers: never pings a busy connection, pings an idle one, reconnects when a ping is not answered', async () => {
+    const ami = await server();
+    const timers = new FakeAmiTimers();
+    const c = client(ami, {
+      timers,
+      pingIntervalMs: 10_000,
+      pingTimeoutMs: 3_000,
+      reconnectStrategy: { delay: () => 1_000 },
+    });
+    c.start();
+    await until(c, 'ready');
+    const seen = (n: number) =>
+      firstValueFrom(c.events$.pipe(filter((e) => e.get('UserEvent') === `busy-${n}`)));
+    // Busy: an event every 4 s for a minute; no Ping goes out.
+    for (let i = 0; i < 15; i++) {
+      timers.tick(4_000);
+      const got = seen(i);
+      ami.broadcast({ Event: 'UserEvent', Privilege: 'user,all', UserEvent: `busy-${i}` });
+      await got;
+    }
+    assert.equal(ami.actions.filter((a) => a.get('Action') === 'Ping').length, 0);
+
+    // Idle: a Ping after 10 s of silence, answered (the marker comes after the Pong on the wire).
+    timers.tick(10_000);
+    await ami.waitForAction('Ping');
+    const marker = seen(99);
+    ami.broadcast({ Event: 'UserEvent', Privilege: 'user,all', UserEvent: 'busy-99' });
+    await marker;
+    // Half-open: the next Ping gets no answer; 3 s later the connection is made again.
+    ami.stall();
+    const down = until(c, 'disconnected');
+    timers.tick(10_000);
+    timers.tick(3_000);
+    assert.match((await down).reason ?? '', /no answer to Ping within 3000 ms/);
+    ami.stall(false);
+    const ready = until(c, 'ready');
+    timers.tick(1_000);
+    await ready;
+    assert.equal(ami.accepted, 2);
   });
 });

@@ -75,6 +75,8 @@ export class AmiClient {
   /** The reason last logged at warn/error level, so a repeated failure is logged once per change. */
   private lastLoggedFailure: string | undefined;
   private replaySeq = 0;
+  /** Connection attempts so far: numbers the wire records the tap sees. */
+  private connSeq = 0;
 
   readonly status$: Observable<AmiStatus>;
   readonly events$: Observable<AmiPacket>;
@@ -193,8 +195,16 @@ export class AmiClient {
   private connect(): void {
     if (this.closed) return;
     this.setStatus('connecting', `connecting to ${this.address}`);
+    this.connSeq += 1;
+    const conn = this.connSeq;
+    const tap = this.options.tap;
     const socket: AmiSocket = new AmiSocket(
-      { ...this.options, logger: this.logger, timers: this.timers },
+      {
+        ...this.options,
+        logger: this.logger,
+        timers: this.timers,
+        tap: tap ? (record) => tap({ ...record, conn }) : undefined,
+      },
       {
         onEvent: (packet) => this.eventsSubject.next(packet),
         onPacket: () => this.keepalive?.activity(),

@@ -1,8 +1,8 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { firstValueFrom, filter, take, toArray } from 'rxjs';
 import { FakeAmiTimers, fixtureNames, fixturePath, readTrace } from '@app/ami/testing';
 import {
@@ -131,7 +131,7 @@ describe('scenario files', () => {
 
   it('accepts hand-written text records, comments and blank lines', () => {
     const file = writeScenario('hand.jsonl', [
-      '# a hand-written scenario',
+      '\uFEFF# a hand-written scenario, with a BOM and a CRLF line end\r',
       '',
       '// the banner, then an incoming call',
       '{"dir":"rx","t":100,"text":"Asterisk Call Manager/9.0.0\\r\\n"}',
@@ -156,6 +156,28 @@ describe('scenario files', () => {
       [
         [0.5, 'Newchannel', 'SIP/305-00000001'],
         [2, 'Hangup', 'SIP/305-00000001'],
+      ],
+    );
+  });
+
+  it('plays the hand-written example of docs/scenario-format.md', () => {
+    let root = __dirname;
+    while (!existsSync(join(root, 'docs', 'scenario-format.md'))) {
+      const up = resolve(root, '..');
+      assert.notEqual(up, root, `docs/scenario-format.md not found above ${__dirname}`);
+      root = up;
+    }
+    const doc = readFileSync(join(root, 'docs', 'scenario-format.md'), 'utf8');
+    const section = doc.slice(doc.indexOf('## Hand-written scenarios'));
+    const example = /```\n([\s\S]*?)```/.exec(section)?.[1];
+    assert.ok(example, 'no example block under "Hand-written scenarios"');
+    const file = writeScenario('doc-example.jsonl', example.trimEnd().split('\n'));
+    const scenario = loadScenario(file);
+    assert.deepEqual(
+      scenario.events.map((e) => [e.at, e.packet.event, e.packet.get('Uniqueid')]),
+      [
+        [0.1, 'Newchannel', '1.1'],
+        [3.1, 'Hangup', '1.1'],
       ],
     );
   });

@@ -281,6 +281,10 @@ describe('AmiSocket', () => {
     const tx = tapped.filter((r) => r.dir === 'tx');
     assert.equal(tx[0]!.action, 'Login');
     assert.equal(tx.at(-1)!.action, 'Ping');
+    await socket.logoff();
+    assert.equal(tapped.filter((r) => r.dir === 'tx').at(-1)!.action, 'Logoff');
+    assert.equal(tapped.at(-1)!.dir, 'meta');
+    assert.match(tapped.at(-1)!.note ?? '', /^closed: /);
   });
 
   it('opens once: a second open() is refused', async () => {

@@ -34,6 +34,8 @@ export interface AmiWireRecord {
   note?: string;
   /** For `tx`: the Action written. */
   action?: string;
+  /** Set by AmiClient: 1 for its first connection attempt, one more for each later attempt. */
+  conn?: number;
 }
 
 export interface AmiSocketOptions {
@@ -449,6 +451,7 @@ export class AmiSocket {
       new AmiError(AmiErrorCode.ConnectionClosed, `AMI connection to ${this.address} closed`);
     this.closeError = error;
     this.decoder?.reset();
+    this.tap('meta', Buffer.alloc(0), `closed: ${error.message}`);
     this.queue.end(error);
     this.bootWaiter = undefined;
     this.failBanner?.(error);

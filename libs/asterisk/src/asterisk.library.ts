@@ -215,7 +215,7 @@ export class AsteriskLibrary
       this.log.log(
         `resynced: ${channels.items.length} channel(s), ${parked.items.length} parked call(s)`,
       );
-      if (this.options.autoPauseOnCommutationStart) this.reconcileAutoPause();
+      this.reconcilePauses();
     } catch (err) {
       if (run !== this.resyncRun) return;
       this.log.warn(`resync failed (calls kept as they were): ${String(err)}`);
@@ -410,10 +410,25 @@ export class AsteriskLibrary
       );
   }
 
-  /** After a resync: lines paused by us that have no call left are unpaused. */
-  private reconcileAutoPause(): void {
+  /**
+   * After a resync: lines paused by us that have no call left are unpaused; an agent who chose a
+   * not-ready state is paused again where Asterisk lost it (e.g. after a restart).
+   */
+  private reconcilePauses(): void {
     for (const [line, a] of this.agents) {
-      if (a.autoPaused && !this.tracker.hasCalls(line)) this.autoUnpause(line);
+      if (
+        this.options.autoPauseOnCommutationStart &&
+        a.autoPaused &&
+        !this.tracker.hasCalls(line)
+      ) {
+        this.autoUnpause(line);
+      }
+      const members = this.tracker.memberships(line);
+      if (this.agentWantsPause(line) && members.some((m) => !m.paused)) {
+        this.client
+          .action(this.queuePauseFields(line, true, a.wrapUp ? 'WrapUp' : a.reason || a.code))
+          .catch((err: unknown) => this.log.warn(`re-pausing line ${line} failed: ${String(err)}`));
+      }
     }
   }
 
@@ -597,23 +612,41 @@ export class AsteriskLibrary
     return this.act(fields, sync ? ring + (this.options.ami.actionTimeoutMs ?? 10_000) : undefined);
   }
 
-  private originateOutcome(actionId: string | undefined): Promise<AmiPacket> {
+  /**
+   * The OriginateResponse of an Originate (by ActionID); undefined when none can come any more: the
+   * connection dropped, or the ring time and the command timeout passed.
+   */
+  private originateOutcome(actionId: string | undefined): Promise<AmiPacket | undefined> {
     const early = actionId ? this.originateResponses.get(actionId) : undefined;
     if (early) return Promise.resolve(early);
-    return new Promise<AmiPacket>((resolve) => {
-      const sub = this.noticeSubject.subscribe((n) => {
-        if (n.kind === 'originate-response' && n.actionId === actionId) {
-          sub.unsubscribe();
-          resolve(n.packet as AmiPacket);
-        }
-      });
-      // The call may end without any OriginateResponse (connection lost): stop waiting then.
-      const stop = this.readiness$.subscribe((r) => {
-        if (!r.ready) {
-          sub.unsubscribe();
-          stop.unsubscribe();
-        }
-      });
+    return new Promise<AmiPacket | undefined>((resolve) => {
+      const subs: Subscription[] = [];
+      let finished = false;
+      const done = (p: AmiPacket | undefined): void => {
+        if (finished) return;
+        finished = true;
+        clearTimeout(timer);
+        for (const x of subs) x.unsubscribe();
+        resolve(p);
+      };
+      const timer = setTimeout(
+        () => done(undefined),
+        (this.options.originateTimeoutMs ?? 30_000) + (this.options.commandTimeoutMs ?? 10_000),
+      );
+      subs.push(
+        this.noticeSubject.subscribe((n) => {
+          if (n.kind === 'originate-response' && n.actionId === actionId) {
+            done(n.packet as AmiPacket);
+          }
+        }),
+      );
+      subs.push(
+        this.readiness$.subscribe((r) => {
+          if (!r.ready) done(undefined);
+        }),
+      );
+      // A subscription added after done() ran (synchronously) must not stay.
+      if (finished) for (const x of subs) x.unsubscribe();
     });
   }
 
@@ -746,13 +779,26 @@ export class AsteriskLibrary
       boundCall.then((c) => ({ c })),
       outcome.then((p) => ({ p })),
     ]);
-    if ('p' in first && first.p.get('Response') !== 'Success') {
+    if ('p' in first && first.p === undefined) {
+      this.tracker.dropOriginate(token);
+      throw this.client.isReady
+        ? new MessagingCommandError(
+            MessagingErrorCode.ActionFailed,
+            `Asterisk did not report the outcome of the call to ${target}`,
+          )
+        : new MessagingCommandError(
+            MessagingErrorCode.NotConnected,
+            `the connection to Asterisk was lost while calling ${target}`,
+          );
+    }
+    if ('p' in first && first.p && first.p.get('Response') !== 'Success') {
       this.tracker.dropOriginate(token);
       throw this.failureOf(first.p, target);
     }
     const call = 'c' in first ? first.c : await shownSoon();
     void outcome.then((p) => {
-      if (p.get('Response') !== 'Success') this.lineError(line, this.failureOf(p, target), call.id);
+      if (p && p.get('Response') !== 'Success')
+        this.lineError(line, this.failureOf(p, target), call.id);
     });
     return shownAs ?? this.tracker.toCall(call);
   }
@@ -859,7 +905,7 @@ export class AsteriskLibrary
         throw this.commandError('Originate', err);
       }
       void this.originateOutcome(response.actionId).then((p) => {
-        if (p.get('Response') !== 'Success' && !c.ended) {
+        if (p && p.get('Response') !== 'Success' && !c.ended) {
           this.tracker.dropOriginate(token);
           this.lineError(line, this.failureOf(p, `parking space ${space}`), c.id);
         }

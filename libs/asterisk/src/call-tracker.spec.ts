@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { AmiDecoder, AmiPacket } from '@app/ami';
 import { fixtureNames, readTrace, rxChunks } from '@app/ami/testing';
 import {
@@ -398,5 +399,179 @@ describe('CallTracker cases beyond the traces', () => {
     assert.equal(t.lineOfMember('PJSIP/406'), '406');
     assert.equal(t.lineOfMember('Local/405@from-queue/n'), undefined);
     assert.equal(t.memberInterface('405'), 'Local/405@agents');
+  });
+});
+
+describe('CallTracker consultation (Atxfer) cancelled', () => {
+  it('the consulted party hangs up: the consultation ends, the primary comes back (END_HOLD_ACTION)', () => {
+    const { t, events } = tracker();
+    feed(t, 'g3_atxfer', (p) => p.event === 'BridgeMerge');
+    const before = calls(events).map((e) => e.type);
+    assert.deepEqual(before, [5, 7, 8, 5, 7]);
+    const primary = calls(events)[0]!.call.id;
+    const consult = calls(events)[3]!.call.id;
+    const l = { Linkedid: '1795582208.31' };
+    t.handle(
+      pkt({
+        Event: 'BridgeLeave',
+        ...l,
+        BridgeUniqueid: '0365c5c8-a8f3-479a-af8f-a45040083568',
+        Channel: 'Local/306@from-internal-00000002;1',
+        Uniqueid: '1795582214.33',
+      }),
+    );
+    t.handle(
+      pkt({
+        Event: 'Hangup',
+        ...l,
+        Channel: 'Local/306@from-internal-00000002;1',
+        Uniqueid: '1795582214.33',
+      }),
+    );
+    t.handle(
+      pkt({
+        Event: 'BridgeLeave',
+        ...l,
+        BridgeUniqueid: '0365c5c8-a8f3-479a-af8f-a45040083568',
+        Channel: 'SIP/305-0000001a',
+        Uniqueid: '1795582208.32',
+      }),
+    );
+    t.handle(
+      pkt({
+        Event: 'BridgeEnter',
+        ...l,
+        BridgeUniqueid: 'c6e9d2fd-b414-4f01-b91d-9dbadbd50693',
+        Channel: 'SIP/305-0000001a',
+        Uniqueid: '1795582208.32',
+      }),
+    );
+    t.handle(
+      pkt({ Event: 'Unhold', ...l, Channel: 'SIP/305-0000001a', Uniqueid: '1795582208.32' }),
+    );
+    const mine = events.filter((e) => e.line === '305');
+    const after = mine.slice(
+      mine.findIndex((e) => 'call' in e && e.call.id === consult && e.type === 7) + 1,
+    );
+    assert.deepEqual(
+      after.map((e) =>
+        'call' in e
+          ? [e.type, e.call.id === primary ? 'A' : 'C', e.call.callFeaturesSet]
+          : [
+              e.type,
+              'callId' in e && e.callId === primary ? 'A' : '-',
+              'callFeaturesSet' in e ? e.callFeaturesSet : -1,
+            ],
+      ),
+      [
+        [MsgEventType.RING_FINISHED, 'C', 0],
+        [MsgEventType.LINE_STATE_CHANGED, 'A', 40],
+        [MsgEventType.END_HOLD_ACTION, 'A', 1816],
+      ],
+    );
+  });
+});
+
+describe('CallTracker resync', () => {
+  it('a channel that hung up while the lists were loading does not come back from the older snapshot', () => {
+    const { t, events } = tracker();
+    feed(t, 'c_inbound_answered', (p) => p.event === 'HangupRequest');
+    t.beginResync();
+    const snapshot = [
+      pkt({
+        Event: 'CoreShowChannel',
+        Channel: 'SIP/trunk-in-00000003',
+        Uniqueid: '1795582075.5',
+        Linkedid: '1795582075.5',
+        ChannelState: '6',
+        BridgeId: 'fa6abb89-f361-404f-b92b-67686a69ed34',
+      }),
+      pkt({
+        Event: 'CoreShowChannel',
+        Channel: 'SIP/305-00000004',
+        Uniqueid: '1795582075.6',
+        Linkedid: '1795582075.5',
+        ChannelState: '6',
+        ConnectedLineNum: '79161234567',
+        BridgeId: 'fa6abb89-f361-404f-b92b-67686a69ed34',
+      }),
+    ];
+    // The call ends while CoreShowChannels is on its way (its answer was taken before).
+    feed(t, 'c_inbound_answered');
+    const before = events.length;
+    t.applyResync(snapshot, [], undefined);
+    assert.deepEqual(events.slice(before), [], 'a phantom call after the resync');
+    assert.deepEqual(t.sizes(), { channels: 0, bridges: 0, calls: 0, groups: 0, parked: 0 });
+  });
+});
+
+describe('CallTracker robustness', () => {
+  it('never throws on arbitrary sequences of call events with missing or odd fields, and forgets every hung-up channel', () => {
+    const names = [
+      'SIP/305-00000001',
+      'SIP/306-00000002',
+      'SIP/trunk-in-00000003',
+      'Local/305@from-queue-00000004;1',
+      'Local/305@from-queue-00000004;2',
+      'SIP/305',
+      '',
+    ];
+    const uids = ['1.1', '1.2', '1.3', '1.4', '1.5', '<unknown>', ''];
+    const events = [
+      'Newchannel',
+      'Newstate',
+      'NewConnectedLine',
+      'DialBegin',
+      'DialEnd',
+      'BridgeEnter',
+      'BridgeLeave',
+      'BridgeDestroy',
+      'Hangup',
+      'Hold',
+      'Unhold',
+      'OriginateResponse',
+      'ParkedCall',
+      'UnParkedCall',
+      'ParkedCallTimeOut',
+      'ParkedCallGiveUp',
+      'QueueMemberStatus',
+      'Rename',
+    ];
+    const field = fc.record(
+      {
+        Event: fc.constantFrom(...events),
+        Channel: fc.constantFrom(...names),
+        Uniqueid: fc.constantFrom(...uids),
+        Linkedid: fc.constantFrom(...uids),
+        DestChannel: fc.constantFrom(...names),
+        DestUniqueid: fc.constantFrom(...uids),
+        ChannelState: fc.constantFrom('0', '4', '5', '6', '7', 'x'),
+        ConnectedLineNum: fc.constantFrom('79160000001', '<unknown>', '', '305'),
+        DialStatus: fc.constantFrom('ANSWER', 'BUSY', 'CANCEL', 'NOANSWER'),
+        BridgeUniqueid: fc.constantFrom('b1', 'b2', ''),
+        ParkeeUniqueid: fc.constantFrom(...uids),
+        RetrieverUniqueid: fc.constantFrom(...uids),
+        ParkingSpace: fc.constantFrom('701', ''),
+        ParkerDialString: fc.constantFrom('SIP/305', ''),
+        Response: fc.constantFrom('Success', 'Failure'),
+        Reason: fc.constantFrom('0', '3', '5'),
+        Interface: fc.constantFrom('Local/305@from-queue/n', 'SIP/306', 'junk'),
+        Queue: fc.constantFrom('support', ''),
+        Newname: fc.constantFrom(...names),
+      },
+      { requiredKeys: ['Event'] },
+    );
+    fc.assert(
+      fc.property(fc.array(field, { maxLength: 60 }), (list) => {
+        const { t } = tracker({ packetInfoConfig: 'Context,var:X' });
+        for (const f of list) t.handle(pkt(f as Record<string, string>));
+        for (const uid of uids) t.handle(pkt({ Event: 'Hangup', Uniqueid: uid }));
+        for (const uid of uids) t.handle(pkt({ Event: 'ParkedCallGiveUp', ParkeeUniqueid: uid }));
+        const s = t.sizes();
+        assert.equal(s.channels, 0);
+        assert.equal(s.calls, 0);
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import {
   CallDirection,
   CallFeature,
@@ -176,6 +176,8 @@ export class CallTracker {
   private readonly consultsByRemote = new Map<string, TrackedCall>();
   /** Uniqueids seen in events since a resync started (they are alive even when the snapshot missed them). */
   private seenSinceResync: Set<string> | undefined;
+  /** Uniqueids hung up since a resync started: a snapshot taken before must not bring them back. */
+  private goneSinceResync: Set<string> | undefined;
 
   constructor(
     private readonly options: AsteriskTrackerOptions,
@@ -290,7 +292,7 @@ export class CallTracker {
       oldState: c.oldState,
       callFeaturesSet: this.featuresOf(c),
       startTime: c.startTime,
-      timeStamp: new Date().toISOString(),
+      timeStamp: isoNow(),
     };
     if (c.endTime) call.endTime = c.endTime;
     if (Object.keys(c.context).length > 0) call.callContext = JSON.stringify(c.context);
@@ -372,9 +374,9 @@ export class CallTracker {
     let ch = this.channels.get(uid);
     if (!ch) {
       ch = {
-        uid,
-        name,
-        linkedid: p.get(`${prefix}Linkedid`) ?? uid,
+        uid: own(uid),
+        name: own(name),
+        linkedid: own(p.get(`${prefix}Linkedid`) ?? uid),
         state: Number(p.get(`${prefix}ChannelState`) ?? 0),
         callerNum: p.get(`${prefix}CallerIDNum`) ?? '',
         connectedNum: p.get(`${prefix}ConnectedLineNum`) ?? '',
@@ -390,8 +392,8 @@ export class CallTracker {
       } else {
         ch.line = this.lineOfChannel(name);
       }
-      this.channels.set(uid, ch);
-      this.uidByName.set(name, uid);
+      this.channels.set(ch.uid, ch);
+      this.uidByName.set(ch.name, ch.uid);
       this.joinGroup(ch);
       return ch;
     }
@@ -406,7 +408,7 @@ export class CallTracker {
     const linkedid = p.get(`${prefix}Linkedid`);
     if (linkedid && linkedid !== ch.linkedid) {
       this.leaveGroup(ch);
-      ch.linkedid = linkedid;
+      ch.linkedid = own(linkedid);
       this.joinGroup(ch);
     }
     return ch;
@@ -428,7 +430,7 @@ export class CallTracker {
   private bridgeOf(id: string | undefined): Set<string> | undefined {
     if (!id) return undefined;
     let b = this.bridges.get(id);
-    if (!b) this.bridges.set(id, (b = new Set()));
+    if (!b) this.bridges.set(own(id), (b = new Set()));
     return b;
   }
 
@@ -477,16 +479,21 @@ export class CallTracker {
     direction: CallDirection,
     callerId: string,
     calledId: string,
+    /** Tells a second call of the same line channel apart (a consultation: its far end). */
+    salt = '',
   ): TrackedCall {
+    let id = callIdOf(ch.line!, ch.uid, salt);
+    // Never two live calls with one id (a channel's Uniqueid is unique; this is a safety net).
+    for (let n = 1; this.callsById.has(id); n++) id = callIdOf(ch.line!, ch.uid, `${salt}#${n}`);
     const call: TrackedCall = {
-      id: randomUUID(),
+      id,
       line: ch.line!,
       direction,
       state: CallState.NONE,
       oldState: CallState.NONE,
       callerId,
       calledId,
-      startTime: new Date().toISOString(),
+      startTime: isoNow(),
       channel: ch.uid,
       originated: false,
       originateOk: false,
@@ -532,7 +539,7 @@ export class CallTracker {
     call.state = state;
     if (state === CallState.NONE) {
       call.ended = true;
-      call.endTime = new Date().toISOString();
+      call.endTime = isoNow();
     }
     const type = eventTypeForTransition(state, call.oldState) as CallEvent['type'] | undefined;
     if (type !== undefined) this.sink.emit({ type, line: call.line, call: this.toCall(call) });
@@ -835,7 +842,7 @@ export class CallTracker {
     const ch = this.upsertChannel(p, '');
     const b = this.bridgeOf(p.get('BridgeUniqueid'));
     if (!ch || !b) return;
-    const id = p.get('BridgeUniqueid')!;
+    const id = own(p.get('BridgeUniqueid')!);
     if (ch.bridge && ch.bridge !== id) {
       // A channel is in one bridge at a time: a missed BridgeLeave must not keep it in the old one.
       const old = this.bridges.get(ch.bridge);
@@ -888,7 +895,13 @@ export class CallTracker {
 
   /** An Atxfer: the line's channel, its call held, is bridged with a third party. */
   private startConsult(primary: TrackedCall, lineChan: Chan, far: Chan): void {
-    const consult = this.addCall(lineChan, CallDirection.OUT, primary.line, this.numberOf(far));
+    const consult = this.addCall(
+      lineChan,
+      CallDirection.OUT,
+      primary.line,
+      this.numberOf(far),
+      far.uid,
+    );
     consult.primary = primary;
     consult.remote = far.uid;
     this.consultsByRemote.set(far.uid, consult);
@@ -940,6 +953,7 @@ export class CallTracker {
   private onHangup(p: AmiPacketView): void {
     const uid = p.get('Uniqueid');
     if (!uid) return;
+    this.goneSinceResync?.add(uid);
     const ch = this.channels.get(uid);
     if (ch) {
       for (const call of [...ch.calls]) {
@@ -1149,6 +1163,7 @@ export class CallTracker {
   /** Starts a resync: events from now on count as proof of life for their channels. */
   beginResync(): void {
     this.seenSinceResync = new Set();
+    this.goneSinceResync = new Set();
   }
 
   /**
@@ -1162,12 +1177,17 @@ export class CallTracker {
     queueItems: readonly AmiPacketView[] | undefined,
   ): void {
     const seen = this.seenSinceResync ?? new Set<string>();
+    const gone = this.goneSinceResync ?? new Set<string>();
     this.seenSinceResync = undefined;
+    this.goneSinceResync = undefined;
+    for (const uid of gone) seen.delete(uid);
     const alive = new Set<string>(seen);
     for (const item of channels) {
       const uid = item.get('Uniqueid');
-      if (!uid) continue;
+      if (!uid || gone.has(uid)) continue;
       alive.add(uid);
+      // Events since the resync began are newer than the snapshot: they win.
+      if (seen.has(uid) && this.channels.has(uid)) continue;
       const ch = this.upsertChannel(item, '');
       if (!ch) continue;
       const bridge = item.get('BridgeId') ?? item.get('BridgeUniqueid');
@@ -1183,7 +1203,7 @@ export class CallTracker {
     const parkedNow = new Map<string, AmiPacketView>();
     for (const item of parked) {
       const uid = item.get('ParkeeUniqueid');
-      if (uid) {
+      if (uid && !gone.has(uid)) {
         parkedNow.set(uid, item);
         alive.add(uid);
       }
@@ -1263,6 +1283,38 @@ export class CallTracker {
     this.pending.length = 0;
     this.consultsByRemote.clear();
   }
+}
+
+/**
+ * The id of a line's call: a UUID (v5 layout) from the line and the Uniqueid of the line's channel
+ * that started it. Every node of a cluster sees the same events and so gives the call the same id
+ * (a client or a REST call may reach any node); it stays for the life of the call.
+ */
+export function callIdOf(line: string, uniqueid: string, salt = ''): string {
+  const h = createHash('sha1').update(`${line}\u0000${uniqueid}\u0000${salt}`).digest('hex');
+  const variant = ((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+let isoMs = 0;
+let isoText = '';
+
+/** The current time in ISO 8601, formatted once per millisecond (every call event carries it). */
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== isoMs) {
+    isoMs = ms;
+    isoText = new Date(ms).toISOString();
+  }
+  return isoText;
+}
+
+/**
+ * A copy of `s` that does not keep its source alive: the decoder's values are slices of a whole
+ * socket read, and a channel name kept for the life of a call would pin that read in memory.
+ */
+function own(s: string): string {
+  return s.length < 13 ? s : (' ' + s).slice(1);
 }
 
 function escapeRegExp(s: string): string {

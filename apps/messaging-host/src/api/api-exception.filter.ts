@@ -38,6 +38,13 @@ const REASON: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
+interface HttpRequestLike {
+  method: string;
+  originalUrl?: string;
+  url: string;
+  apiCaller?: { name: string };
+}
+
 interface HttpResponseLike {
   status(code: number): HttpResponseLike;
   setHeader(name: string, value: string): void;
@@ -56,7 +63,11 @@ export class ApiExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<HttpResponseLike>();
+    const req = host.switchToHttp().getRequest<HttpRequestLike>();
     const body = this.toBody(exception);
+    const what = `${req.method} ${req.originalUrl ?? req.url} by '${req.apiCaller?.name ?? '?'}' -> ${body.statusCode}`;
+    if (body.statusCode >= 500) this.logger.warn(`${what}: ${body.message}`);
+    else this.logger.log(`${what} ${body.code ?? ''}`.trimEnd());
     if (body.statusCode === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="messaging-host"');
     if (res.headersSent) return;
     res.status(body.statusCode).json(body);

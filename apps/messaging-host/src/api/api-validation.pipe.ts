@@ -1,9 +1,18 @@
-import { BadRequestException, Injectable, ValidationPipe } from '@nestjs/common';
+import {
+  BadRequestException,
+  Injectable,
+  ValidationPipe,
+  type ArgumentMetadata,
+} from '@nestjs/common';
 import type { ValidationError } from 'class-validator';
 
 /** `foo: unknown field` instead of class-validator's "property foo should not exist". */
 function describe(e: ValidationError, path: string): string[] {
   const out: string[] = [];
+  const rules = Object.keys(e.constraints ?? {});
+  if (e.value === undefined && rules.length > 0 && !rules.includes('whitelistValidation')) {
+    return [`${path}: is required`];
+  }
   for (const [rule, msg] of Object.entries(e.constraints ?? {})) {
     if (rule === 'whitelistValidation') out.push(`${path}: unknown field`);
     else
@@ -47,7 +56,8 @@ export class ApiValidationPipe extends ValidationPipe {
       forbidNonWhitelisted: true,
       transform: true,
       forbidUnknownValues: true,
-      validationError: { target: false, value: false },
+      // The value is kept to tell a missing field from a wrong one; it is never put in a message.
+      validationError: { target: false, value: true },
       exceptionFactory: (errors: ValidationError[]) => {
         const { fields, lines } = flatten(errors);
         return new BadRequestException({
@@ -58,5 +68,20 @@ export class ApiValidationPipe extends ValidationPipe {
         });
       },
     });
+  }
+
+  override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (
+      metadata.type === 'body' &&
+      (typeof value !== 'object' || value === null || Array.isArray(value))
+    ) {
+      throw new BadRequestException({
+        message: 'invalid request: the body must be a JSON object',
+        code: 'VALIDATION_FAILED',
+        fields: ['body'],
+        errors: ['body: must be a JSON object'],
+      });
+    }
+    return super.transform(value, metadata) as Promise<unknown>;
   }
 }

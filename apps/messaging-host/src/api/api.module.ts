@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { AppConfig } from '../config/app-config';
 import { SettingsModule } from '../settings/settings.module';
+import { ApiAuditInterceptor } from './api-audit.interceptor';
 import { ApiExceptionFilter } from './api-exception.filter';
 import { ApiKeyGuard, type RequestWithCaller } from './api-key.guard';
 import { ApiMessagingService } from './api-messaging.service';
@@ -33,6 +34,12 @@ import { SettingsController } from './settings.controller';
     }),
   ],
   controllers: [CallsController, LinesController, SettingsController, LibrariesController],
-  providers: [ApiKeyGuard, ApiValidationPipe, ApiExceptionFilter, ApiMessagingService],
+  providers: [
+    ApiKeyGuard,
+    ApiValidationPipe,
+    ApiExceptionFilter,
+    ApiAuditInterceptor,
+    ApiMessagingService,
+  ],
 })
 export class ApiModule {}

@@ -305,7 +305,21 @@ export class ApiConfig {
   @IsBoolean({ message: 'must be true or false' })
   enabled = true;
 
+  /** Names appear in logs and count the rate limit: each name and each digest once. */
   @NestedArray(() => ApiKeyConfig)
+  @ValidateBy({
+    name: 'uniqueApiKeys',
+    validator: {
+      validate: (v: unknown) => {
+        if (!Array.isArray(v)) return true;
+        const items = v as Partial<ApiKeyConfig>[];
+        const names = items.map((k) => k?.name);
+        const digests = items.map((k) => k?.sha256?.toLowerCase());
+        return new Set(names).size === names.length && new Set(digests).size === digests.length;
+      },
+      defaultMessage: () => 'each key must have its own name and its own sha256',
+    },
+  })
   keys: ApiKeyConfig[] = [];
 
   @Nested(() => RateLimitConfig)

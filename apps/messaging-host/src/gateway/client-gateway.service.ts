@@ -5,7 +5,6 @@ import type { AddressInfo } from 'node:net';
 import {
   Injectable,
   Logger,
-  Optional,
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
@@ -59,7 +58,7 @@ export class ClientGateway
     private readonly config: AppConfig,
     registry: MessagingRegistry,
     private readonly adapterHost: HttpAdapterHost,
-    @Optional() store?: LineSettingsStore,
+    store: LineSettingsStore,
   ) {
     this.security = new GatewaySecurity(config.security);
     this.negotiate = new NegotiateHandler(SIGNALR_HUB_PATHS, this.security);
@@ -76,11 +75,6 @@ export class ClientGateway
       security: this.security,
       logger: new Logger('ClientSession'),
     };
-    if (!store) {
-      this.logger.warn(
-        'no LineSettingsStore is provided: OpenConnection uses the client connectionParams only',
-      );
-    }
   }
 
   onModuleInit(): void {
@@ -204,7 +198,9 @@ export class ClientGateway
       }
       origin ??= pending.origin;
     }
-    const token = url.searchParams.get('token') ?? undefined;
+    // `?token=` (ours), or `access_token` as SignalR clients send an accessTokenFactory's token.
+    const token =
+      url.searchParams.get('token') ?? url.searchParams.get('access_token') ?? undefined;
     const peer = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
     this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       const client = new ClientSocket(ws, this.context, this.socketLogger, {

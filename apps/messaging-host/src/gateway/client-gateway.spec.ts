@@ -7,18 +7,9 @@ import {
   startGatewayTestApp,
   type GatewayTestApp,
 } from './testing/gateway-test-app';
-import { WsCtiClient, type ReceivedEvent } from './testing/cti-test-client';
+import { ENVELOPE_KEYS, WsCtiClient, type ReceivedEvent } from './testing/cti-test-client';
 import { CALL_KEYS } from './protocol/client-protocol';
-
-const FAKE = 'Terrasoft.Messaging.Fake.Connector, Terrasoft.Messaging.Fake';
-const ENVELOPE_KEYS = [
-  'eventType',
-  'content',
-  'contentType',
-  'connectionUId',
-  'commandUId',
-  'privateData',
-];
+import { FAKE_ASSEMBLY as FAKE } from './testing/fake-messaging-library';
 
 function errorOf(e: ReceivedEvent): {
   errorType: number;
@@ -240,7 +231,9 @@ describe('ClientGateway over plain WebSocket (fake library)', () => {
     assert.equal((await plain.open('331', 'u331', { assembly: FAKE })).eventType, 2);
     assert.deepEqual(t.lib.opened.find((o) => o.line === '330')?.settings, {
       originateContext: 'ctx-330',
+      debugMode: true,
     });
+    assert.deepEqual(t.lib.opened.find((o) => o.line === '331')?.settings, { debugMode: false });
     t.lib.emit({
       type: MsgEventType.RAW_DATA,
       line: '330',
@@ -261,6 +254,24 @@ describe('ClientGateway over plain WebSocket (fake library)', () => {
       assert.ok(t.logs.lines.some((l) => /per-line settings unavailable/.test(l.message)));
     } finally {
       store.failing = false;
+    }
+  });
+
+  it('runs a command sent right after OpenConnection once the line is bound (slow store)', async () => {
+    store.delayMs = 50;
+    try {
+      const c = await connect();
+      const load = await c.command('LoadLibrary', { AssemblyName: FAKE });
+      const open = await c.command('OpenConnection', {
+        connectionParams: JSON.stringify({ ExtensionName: '345' }),
+        sessionServiceParams: JSON.stringify({ UserUId: 'u345' }),
+      });
+      const snap = await c.command('QueryActiveCallSnapshot');
+      assert.equal((await c.reply(load)).eventType, 1);
+      assert.equal((await c.reply(open)).eventType, 2);
+      assert.equal((await c.reply(snap)).eventType, 10);
+    } finally {
+      store.delayMs = 0;
     }
   });
 

@@ -30,8 +30,8 @@ import type { GatewaySecurity } from './security/gateway-security';
 export interface GatewayContext {
   registry: MessagingRegistry;
   hub: LineHub;
-  /** Per-line settings; absent until a settings module provides the store. */
-  store: LineSettingsStore | undefined;
+  /** Per-line settings (the settings module binds the configured driver). */
+  store: LineSettingsStore;
   security: GatewaySecurity;
   logger: Logger;
 }
@@ -74,6 +74,9 @@ const NOT_IMPLEMENTED = new Set([
   'ProcessLogs',
 ]);
 
+/** Commands that change what the socket is bound to (run in order, see `barrier`). */
+const SESSION_COMMANDS = new Set(['LoadLibrary', 'OpenConnection', 'CloseConnection']);
+
 const LINE_COMMANDS = new Set([
   'QueryActiveCallSnapshot',
   'QueryLineState',
@@ -110,6 +113,13 @@ export class ClientSession implements LineMember {
   private closed = false;
   /** Bumped by every OpenConnection/CloseConnection: a stale asynchronous open is dropped. */
   private generation = 0;
+  /**
+   * LoadLibrary, OpenConnection and CloseConnection run one after the other, and a command
+   * that follows one of them waits for it (a snapshot right after OpenConnection sees the line).
+   * Line commands run concurrently otherwise: a MakeCall waiting for its originate does not hold
+   * a HoldCall back.
+   */
+  private barrier: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly ctx: GatewayContext,
@@ -143,11 +153,20 @@ export class ClientSession implements LineMember {
       this.fail(err, '', commandUIdOf(text));
       return;
     }
-    try {
-      await this.dispatch(cmd);
-    } catch (err) {
-      this.fail(err, cmd.command, cmd.commandUId);
+    const run = async (): Promise<void> => {
+      try {
+        await this.dispatch(cmd);
+      } catch (err) {
+        this.fail(err, cmd.command, cmd.commandUId);
+      }
+    };
+    if (SESSION_COMMANDS.has(cmd.command)) {
+      const next = this.barrier.then(run);
+      this.barrier = next;
+      return next;
     }
+    await this.barrier;
+    return run();
   }
 
   /** The socket is gone: leave the line. */
@@ -333,7 +352,6 @@ export class ClientSession implements LineMember {
   }
 
   private async storedSettings(line: string): Promise<StoredLineSettings | undefined> {
-    if (!this.ctx.store) return undefined;
     try {
       return await this.ctx.store.get(line);
     } catch (err) {

@@ -1,53 +1,29 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writePfx } from '@app/ami/testing';
 import { TlsFilesConfig } from '../config/app-config';
 import { GatewayTlsError, loadTlsOptions } from './gateway-tls';
+import { makeTlsTestCert, type TlsTestCert } from './testing/tls-test-cert';
 
 function files(over: Partial<TlsFilesConfig>): TlsFilesConfig {
   return Object.assign(new TlsFilesConfig(), over);
 }
 
 describe('TLS certificate files (server.tls)', () => {
+  let tls: TlsTestCert;
   let dir: string;
   let cert: string;
   let key: string;
   let pfx: string;
   before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'gw-tls-files-'));
-    cert = join(dir, 'c.pem');
-    key = join(dir, 'k.pem');
-    pfx = join(dir, 'c.pfx');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-days',
-        '2',
-        '-subj',
-        '/CN=127.0.0.1',
-      ],
-      { stdio: 'pipe' },
-    );
-    execFileSync(
-      'openssl',
-      ['pkcs12', '-export', '-in', cert, '-inkey', key, '-out', pfx, '-passout', 'pass:pfx-pass-1'],
-      { stdio: 'pipe' },
-    );
+    tls = makeTlsTestCert('gw-tls-files-');
+    ({ dir, certFile: cert, keyFile: key } = tls);
+    pfx = writePfx(dir, tls, 'pfx-pass-1');
     writeFileSync(join(dir, 'junk.pem'), 'not a certificate');
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  after(() => tls?.remove());
 
   const fails = (f: TlsFilesConfig, key: string, re: RegExp): void => {
     assert.throws(

@@ -74,6 +74,9 @@ export class LineHub {
   ): LineBinding {
     const owner = user.trim().toLowerCase();
     let binding = this.lines.get(line);
+    // The library sends RAW_DATA only to a session in debug mode: on while any member wants it.
+    const debugFor = (b: LineBinding | undefined): boolean =>
+      member.debugMode || [...(b?.members ?? [])].some((m) => m.debugMode);
     if (binding) {
       if (binding.owner !== owner) {
         throw new GatewayError(
@@ -91,9 +94,9 @@ export class LineHub {
           true,
         );
       }
-      binding.session.updateSettings(settings);
+      binding.session.updateSettings({ ...settings, debugMode: debugFor(binding) });
     } else {
-      const session = library.openLine(line, settings);
+      const session = library.openLine(line, { ...settings, debugMode: debugFor(undefined) });
       binding = new LineBinding(line, libraryName, session, owner);
       const b = binding;
       this.lines.set(line, b);
@@ -114,7 +117,13 @@ export class LineHub {
   /** Unbinds a member; the line's session closes with its last member. */
   leave(binding: LineBinding, member: LineMember): void {
     binding.members.delete(member);
-    if (binding.members.size > 0 || this.lines.get(binding.line) !== binding) return;
+    if (this.lines.get(binding.line) !== binding) return;
+    if (binding.members.size > 0) {
+      if (member.debugMode && ![...binding.members].some((m) => m.debugMode)) {
+        binding.session.updateSettings({ debugMode: false });
+      }
+      return;
+    }
     this.lines.delete(binding.line);
     binding.subscription?.unsubscribe();
     binding.session.close();

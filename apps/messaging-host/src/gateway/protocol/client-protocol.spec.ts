@@ -9,6 +9,7 @@ import {
   ServerEvent,
   wireCall,
 } from './client-protocol';
+import { ENVELOPE_KEYS } from '../testing/cti-test-client';
 
 describe('client protocol', () => {
   it('parses a command envelope; parameters may be an object or a JSON string', () => {
@@ -58,14 +59,7 @@ describe('client protocol', () => {
   it('serialises envelopes with exactly the protocol keys, content as JSON text', () => {
     const ev = new ServerEvent(MsgEventType.RING_STARTED, '{"id":"1"}');
     const env = JSON.parse(ev.envelope('conn-1')) as Record<string, unknown>;
-    assert.deepEqual(Object.keys(env), [
-      'eventType',
-      'content',
-      'contentType',
-      'connectionUId',
-      'commandUId',
-      'privateData',
-    ]);
+    assert.deepEqual(Object.keys(env), ENVELOPE_KEYS);
     assert.equal(env['connectionUId'], 'conn-1');
     assert.equal(env['privateData'], null);
     assert.equal(events.agentState('Active').content, '"Active"');

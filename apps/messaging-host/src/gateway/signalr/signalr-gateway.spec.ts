@@ -1,48 +1,17 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import 'reflect-metadata';
 import { WebSocket } from 'ws';
 import { CallState } from '@app/messaging';
 import { SecurityMode } from '../../config/app-config';
 import { startGatewayTestApp, type GatewayTestApp } from '../testing/gateway-test-app';
 import { WsCtiClient } from '../testing/cti-test-client';
-import { connectSignalR, SIGNALR_CLIENTS, type SignalRMajor } from '../testing/signalr-clients';
+import { connectSignalR, SIGNALR_CLIENTS, SIGNALR_COMBOS } from '../testing/signalr-clients';
+import { makeTlsTestCert, type TlsTestCert } from '../testing/tls-test-cert';
 import { RECORD_SEPARATOR } from './signalr-protocol';
+import { FAKE_ASSEMBLY as FAKE } from '../testing/fake-messaging-library';
 
-const FAKE = 'Terrasoft.Messaging.Fake.Connector, Terrasoft.Messaging.Fake';
 const ORIGIN = 'http://crm.example.test';
-
-/** A self-signed certificate for 127.0.0.1, made with openssl (fails, saying so, without it). */
-export function makeTestCertificate(dir: string): { cert: string; key: string } {
-  const cert = join(dir, 'cert.pem');
-  const key = join(dir, 'key.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '2',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-    ],
-    { stdio: 'pipe' },
-  );
-  return { cert, key };
-}
 
 function rawSignalR(
   url: string,
@@ -65,22 +34,19 @@ async function until(check: () => boolean): Promise<void> {
 
 describe('SignalR transport', () => {
   let t: GatewayTestApp;
-  let dir: string;
-  let ca: Buffer;
+  let tls: TlsTestCert;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'gw-tls-'));
-    const { cert, key } = makeTestCertificate(dir);
-    ca = readFileSync(cert);
+    tls = makeTlsTestCert();
     t = await startGatewayTestApp((c) => {
-      c.server.tls.certFile = cert;
-      c.server.tls.keyFile = key;
+      c.server.tls.certFile = tls.certFile;
+      c.server.tls.keyFile = tls.keyFile;
       c.server.heartbeatIntervalMs = 1000;
     });
   });
   after(async () => {
     await t.close();
-    rmSync(dir, { recursive: true, force: true });
+    tls.remove();
   });
 
   it('negotiates versions 0 and 1 with CORS for the exact origin, and answers the preflight', async () => {
@@ -126,18 +92,12 @@ describe('SignalR transport', () => {
     await assert.rejects(rawSignalR(`ws://127.0.0.1:${t.port}/msg?id=nope`), /404/);
   });
 
-  const combos: [SignalRMajor, 'http' | 'https', string][] = [
-    ['3.1', 'http', '/msg'],
-    ['3.1', 'https', '/'],
-    ['current', 'http', '/'],
-    ['current', 'https', '/msg'],
-  ];
-  for (const [major, scheme, path] of combos) {
+  for (const [major, scheme, path] of SIGNALR_COMBOS) {
     it(`runs a session with the real @microsoft/signalr ${major} client over ${scheme} at ${path}`, async () => {
       assert.ok(SIGNALR_CLIENTS[major], `the ${major} client package is missing`);
       const port = scheme === 'https' ? t.gateway.tlsAddress()!.port : t.port;
       const line = `4${major === '3.1' ? 1 : 2}${scheme === 'https' ? 1 : 0}`;
-      const c = await connectSignalR(major, `${scheme}://127.0.0.1:${port}${path}`, { ca });
+      const c = await connectSignalR(major, `${scheme}://127.0.0.1:${port}${path}`, { ca: tls.ca });
       try {
         assert.equal(await c.connection.invoke('Ping'), 'Pong!');
         const e2 = await c.open(line, `user-${line}`, { assembly: FAKE });

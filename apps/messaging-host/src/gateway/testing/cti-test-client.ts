@@ -14,6 +14,16 @@ export interface ReceivedEvent {
   keys: string[];
 }
 
+/** The keys of every server envelope, in the order the protocol sends them. */
+export const ENVELOPE_KEYS: readonly string[] = [
+  'eventType',
+  'content',
+  'contentType',
+  'connectionUId',
+  'commandUId',
+  'privateData',
+];
+
 export const ASTERISK_ASSEMBLY =
   'Terrasoft.Messaging.Asterisk.V2.AsteriskConnector, Terrasoft.Messaging.Asterisk.V2';
 

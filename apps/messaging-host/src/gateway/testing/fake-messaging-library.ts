@@ -29,13 +29,16 @@ export interface FakeCommand {
   args: unknown[];
 }
 
+/** The assembly name a panel loads the fake library by. */
+export const FAKE_ASSEMBLY = 'Terrasoft.Messaging.Fake.Connector, Terrasoft.Messaging.Fake';
+
 /**
  * A small in-memory messaging library for the gateway's unit tests: lines with calls that the
  * test moves through states (`ring`, `connect`, `hold`, `end`), every command recorded.
  */
 @MessagingLibraryProvider({
   name: 'fake',
-  aliases: ['Terrasoft.Messaging.Fake.Connector, Terrasoft.Messaging.Fake'],
+  aliases: [FAKE_ASSEMBLY],
 })
 @Injectable()
 export class FakeMessagingLibrary extends MessagingLibrary {

@@ -45,7 +45,10 @@ export class CapturingLogger implements LoggerService {
 export class MemoryLineSettingsStore extends LineSettingsStore {
   readonly data = new Map<string, StoredLineSettings>();
   failing = false;
+  /** A slow backend: get() answers after this many ms. */
+  delayMs = 0;
   async get(line: string): Promise<StoredLineSettings | undefined> {
+    if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
     if (this.failing) throw new Error('store unavailable');
     return this.data.get(line);
   }
@@ -89,7 +92,7 @@ export interface GatewayTestApp {
 /** The gateway in a Nest app on 127.0.0.1:0 with the fake library (and optionally a store). */
 export async function startGatewayTestApp(
   tune: (c: AppConfig) => void = () => undefined,
-  store?: LineSettingsStore,
+  store: LineSettingsStore = new MemoryLineSettingsStore(),
 ): Promise<GatewayTestApp> {
   const config = new AppConfig();
   config.server.host = '127.0.0.1';
@@ -103,7 +106,7 @@ export async function startGatewayTestApp(
       AppConfigModule.forRoot(config),
       MessagingModule.forRoot({ defaultLibrary: config.messaging.defaultLibrary }),
       FakeLibraryModule,
-      ...(store ? [StoreModule.with(store)] : []),
+      StoreModule.with(store),
       GatewayModule,
     ],
   }).compile();

@@ -1,4 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -41,6 +44,8 @@ export async function startRealApp(
   config.server.host = '127.0.0.1';
   config.server.port = 0;
   config.server.tlsPort = 0;
+  const dataDir = mkdtempSync(join(tmpdir(), 'gw-e2e-data-'));
+  config.storage.file.path = join(dataDir, 'settings.json');
   tune(config);
   const logs = new CapturingLogger();
   const app = await NestFactory.create(AppModule.forRoot(config), {
@@ -65,6 +70,7 @@ export async function startRealApp(
   } catch (err) {
     await app.close().catch(() => undefined);
     await ami.close();
+    rmSync(dataDir, { recursive: true, force: true });
     throw err;
   }
   const port = ((app.getHttpServer() as Server).address() as AddressInfo).port;
@@ -77,6 +83,7 @@ export async function startRealApp(
     close: async () => {
       await app.close();
       await ami.close();
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -13,6 +13,14 @@ export const SIGNALR_CLIENTS = {
 
 export type SignalRMajor = keyof typeof SIGNALR_CLIENTS;
 
+/** Each client major over plain and TLS, each hub path once: the sessions the gateway tests run. */
+export const SIGNALR_COMBOS: readonly [SignalRMajor, 'http' | 'https', string][] = [
+  ['3.1', 'http', '/msg'],
+  ['3.1', 'https', '/'],
+  ['current', 'http', '/'],
+  ['current', 'https', '/msg'],
+];
+
 interface HttpRequestLike {
   method?: string;
   url?: string;
