@@ -112,9 +112,10 @@ export class AmiDecoder {
   }
 
   /**
-   * Feeds the next bytes of the stream; handlers run before it returns. The decoder may keep a view
-   * of the chunk's unfinished tail until the next push: do not write into a pushed Buffer again
-   * (a socket's reads are fresh Buffers; a reused read buffer needs a copy first).
+   * Feeds the next bytes of the stream; handlers run before it returns (a handler may reset() the
+   * decoder, but must not push into it). The decoder may keep a view of the chunk's unfinished
+   * tail until the next push: do not write into a pushed Buffer again (a socket's reads are fresh
+   * Buffers; a reused read buffer needs a copy first).
    */
   push(chunk: Buffer): void {
     if (this.failed || chunk.length === 0) return;
