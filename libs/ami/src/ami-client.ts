@@ -1,4 +1,4 @@
-import { BehaviorSubject, Subject, type Observable } from 'rxjs';
+import { BehaviorSubject, Observable, type Subscriber } from 'rxjs';
 import {
   isAmiTrue,
   type AmiActionOptions,
@@ -64,7 +64,7 @@ export class AmiClient {
   private readonly timers: AmiTimers;
   private readonly strategy: ReconnectStrategy;
   private readonly statusSubject: BehaviorSubject<AmiStatus>;
-  private readonly eventsSubject = new Subject<AmiPacket>();
+  private readonly events = new PacketFanout();
   private socket: AmiSocket | undefined;
   private keepalive: AmiKeepalive | undefined;
   private player: AmiScenarioPlayer | undefined;
@@ -92,7 +92,7 @@ export class AmiClient {
       attempt: 0,
     });
     this.status$ = this.statusSubject.asObservable();
-    this.events$ = this.eventsSubject.asObservable();
+    this.events$ = this.events.observable;
   }
 
   get status(): AmiStatus {
@@ -153,7 +153,7 @@ export class AmiClient {
     }
     this.setStatus('closed', 'closed by its owner');
     this.statusSubject.complete();
-    this.eventsSubject.complete();
+    this.events.complete();
   }
 
   /** Sends an action; resolves with its response. Rejects AmiActionError (Response: Error) or AmiError. */
@@ -206,7 +206,7 @@ export class AmiClient {
         tap: tap ? (record) => tap({ ...record, conn }) : undefined,
       },
       {
-        onEvent: (packet) => this.eventsSubject.next(packet),
+        onEvent: (packet) => this.events.next(packet),
         onPacket: () => this.keepalive?.activity(),
         onBanner: () => {
           if (this.socket === socket)
@@ -333,7 +333,7 @@ export class AmiClient {
       loop: replay.loop,
       timers: this.timers,
       logger: this.logger,
-      onEvent: (packet) => this.eventsSubject.next(packet),
+      onEvent: (packet) => this.events.next(packet),
     });
     this.setStatus('ready', `replaying ${replay.file}`, scenario.serverVersion);
     this.player.start();
@@ -369,5 +369,39 @@ export class AmiClient {
       since: this.timers.now(),
       attempt: this.attempt,
     });
+  }
+}
+
+/**
+ * A hot multicast of packets, like a Subject, without a Subject's per-value bookkeeping (a closure
+ * and a copy of the observer list per value): the event stream is the hot path of the client.
+ * Subscribers added or removed while a packet is delivered take effect from the next packet.
+ */
+class PacketFanout {
+  private subscribers: Subscriber<AmiPacket>[] = [];
+  private completed = false;
+  readonly observable = new Observable<AmiPacket>((subscriber) => {
+    if (this.completed) {
+      subscriber.complete();
+      return undefined;
+    }
+    this.subscribers = [...this.subscribers, subscriber];
+    return () => {
+      this.subscribers = this.subscribers.filter((s) => s !== subscriber);
+    };
+  });
+
+  next(packet: AmiPacket): void {
+    // The array is replaced, never changed, on (un)subscribe: iterating it needs no copy.
+    const subs = this.subscribers;
+    for (let i = 0; i < subs.length; i++) subs[i]!.next(packet);
+  }
+
+  complete(): void {
+    if (this.completed) return;
+    this.completed = true;
+    const subs = this.subscribers;
+    this.subscribers = [];
+    for (const s of subs) s.complete();
   }
 }
