@@ -218,6 +218,7 @@ export class AsteriskLibrary
       this.reconcilePauses();
     } catch (err) {
       if (run !== this.resyncRun) return;
+      this.tracker.abortResync();
       this.log.warn(`resync failed (calls kept as they were): ${String(err)}`);
     }
     if (run === this.resyncRun && this.client.isReady) {
@@ -578,7 +579,12 @@ export class AsteriskLibrary
     return this.tracker.channelName(uid);
   }
 
-  private waitNotice<T>(pick: (n: TrackerNotice) => T | undefined, what: string): Promise<T> {
+  /** The first notice `pick` takes; rejected when `gone` ends before it, or after commandTimeoutMs. */
+  private waitNotice<T>(
+    pick: (n: TrackerNotice) => T | undefined,
+    what: string,
+    gone?: TrackedCall,
+  ): Promise<T> {
     const ms = this.options.commandTimeoutMs ?? 10_000;
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -591,6 +597,17 @@ export class AsteriskLibrary
         );
       }, ms);
       const sub = this.noticeSubject.subscribe((n) => {
+        if (gone && n.kind === 'ended' && n.call === gone) {
+          clearTimeout(timer);
+          sub.unsubscribe();
+          reject(
+            new MessagingCommandError(
+              MessagingErrorCode.NoSuchCall,
+              `the call ended before Asterisk reported ${what}`,
+            ),
+          );
+          return;
+        }
         const v = pick(n);
         if (v !== undefined) {
           clearTimeout(timer);
@@ -849,6 +866,7 @@ export class AsteriskLibrary
       const parked = this.waitNotice(
         (n) => (n.kind === 'parked' && n.call === c ? n.space : undefined),
         'the parked call',
+        c,
       );
       parked.catch(() => undefined);
       await this.act({ Action: 'Park', Channel: remote, TimeoutChannel: mine });
@@ -905,10 +923,10 @@ export class AsteriskLibrary
         throw this.commandError('Originate', err);
       }
       void this.originateOutcome(response.actionId).then((p) => {
-        if (p && p.get('Response') !== 'Success' && !c.ended) {
-          this.tracker.dropOriginate(token);
-          this.lineError(line, this.failureOf(p, `parking space ${space}`), c.id);
-        }
+        if (p && p.get('Response') === 'Success') return;
+        // Failed, or no outcome will come: the line's next ring is not this take-back.
+        this.tracker.dropOriginate(token);
+        if (p && !c.ended) this.lineError(line, this.failureOf(p, `parking space ${space}`), c.id);
       });
       return { call: this.tracker.toCall(c), parkingSpace: space };
     }
@@ -977,6 +995,7 @@ export class AsteriskLibrary
     const started = this.waitNotice(
       (n) => (n.kind === 'consult-started' && n.primary === c ? n.consult : undefined),
       'the consultation call',
+      c,
     );
     started.catch(() => undefined);
     await this.act({ Action: 'Atxfer', Channel: mine, Context: context, Exten: target });

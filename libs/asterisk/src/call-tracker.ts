@@ -90,6 +90,7 @@ export interface TrackedCall {
 export type TrackerNotice =
   | { kind: 'connected'; call: TrackedCall }
   | { kind: 'line-idle'; line: string }
+  | { kind: 'ended'; call: TrackedCall }
   | { kind: 'originate-response'; actionId: string; packet: AmiPacketView; call?: TrackedCall }
   | { kind: 'parked'; call: TrackedCall; space: string; parkee: string }
   | { kind: 'consult-started'; primary: TrackedCall; consult: TrackedCall }
@@ -592,6 +593,7 @@ export class CallTracker {
     if (call.primary && call.remote && this.consultsByRemote.get(call.remote) === call) {
       this.consultsByRemote.delete(call.remote);
     }
+    this.sink.notice({ kind: 'ended', call });
     const list = this.lineCalls.get(call.line);
     if (list) {
       const i = list.indexOf(call);
@@ -1164,6 +1166,12 @@ export class CallTracker {
   beginResync(): void {
     this.seenSinceResync = new Set();
     this.goneSinceResync = new Set();
+  }
+
+  /** A resync that will not be applied (its lists failed, or a newer one started): stop collecting. */
+  abortResync(): void {
+    this.seenSinceResync = undefined;
+    this.goneSinceResync = undefined;
   }
 
   /**

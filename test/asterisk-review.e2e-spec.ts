@@ -1,0 +1,102 @@
+// Review of the Asterisk library: commands that must not leave a promise waiting or a stale
+// expectation behind, and state that must be released (each test shows one defect that was fixed).
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { AmiPacket } from '@app/ami';
+import {
+  CallDirection,
+  MsgEventType,
+  type Call,
+  type CallEvent,
+  type LineEvent,
+} from '@app/messaging';
+import {
+  originateLikeB1,
+  parkLikeE1,
+  replayBeforePark,
+  replayRange,
+  rigsClosedAfterAll,
+  settle,
+  talkingCall,
+  until,
+  type EventLog,
+  type Rig,
+} from './asterisk-harness';
+
+const up = rigsClosedAfterAll();
+
+const isCall = (type: MsgEventType) => (e: LineEvent) => e.type === type && 'call' in e;
+
+async function callBeforePark(r: Rig, log: EventLog): Promise<Call> {
+  await replayBeforePark(r.ami);
+  return ((await log.waitFor(isCall(MsgEventType.COMMUTATION_STARTED))) as CallEvent).call;
+}
+
+describe('Asterisk library review: nothing left waiting, nothing kept', () => {
+  it('a resync that failed does not keep collecting the Uniqueid of every later event', async () => {
+    const r = await up({}, (ami) =>
+      ami.onAction('CoreShowChannels', (a, conn) =>
+        conn.respond(a, { Response: 'Error', Message: 'Permission denied' }),
+      ),
+    );
+    assert.ok(
+      r.logger.lines.some((l) => l.includes('resync failed')),
+      'the resync did not fail',
+    );
+    const log = r.open('305');
+    await talkingCall(r, log);
+    await settle(r.ami, r.lib);
+    assert.equal(r.lib.tracker['seenSinceResync'], undefined, 'Uniqueids kept after the failure');
+    assert.equal(r.lib.tracker['goneSinceResync'], undefined, 'Uniqueids kept after the failure');
+  });
+
+  it('an unhold whose OriginateResponse never comes leaves no expectation: a later MakeCall is not taken for the retrieval', async () => {
+    // The outcome of an Originate is given up after originateTimeoutMs + commandTimeoutMs.
+    const r = await up({ originateTimeoutMs: 50, commandTimeoutMs: 1000 });
+    const log = r.open('305');
+    parkLikeE1(r.ami);
+    const call = await callBeforePark(r, log);
+    await log.session.holdCall(call.id);
+    await log.waitFor(isCall(MsgEventType.PUT_HOLD_ACTION));
+    await replayRange(
+      r.ami,
+      'e1_park_unpark',
+      (p) => p.event === 'BridgeEnter' && p.get('BridgeType') === 'parking',
+      (p: AmiPacket) => p.event === 'Newchannel' && p.get('Channel') === 'SIP/305-00000009',
+    );
+    // Asterisk queues the take-back Originate and then says nothing more about it.
+    r.ami.onAction('Originate', (a, conn) =>
+      conn.respond(a, { Message: 'Originate successfully queued' }),
+    );
+    await log.session.holdCall(call.id);
+    await until(() => r.lib.tracker['pending'].length === 0, 'the unhold expectation dropped');
+    // The operator now calls someone while the first call waits in the parking lot.
+    originateLikeB1(r.ami);
+    const made = await log.session.makeCall('600');
+    assert.equal(made.direction, CallDirection.OUT);
+    assert.equal(made.calledId, '600');
+    assert.notEqual(made.id, call.id);
+  });
+
+  it('HoldCall of a call that ends before Asterisk reports it parked fails at once with NO_SUCH_CALL', async () => {
+    // commandTimeoutMs is long: the hold must not wait for it once the call is gone.
+    const r = await up({ commandTimeoutMs: 60_000 });
+    const log = r.open('305');
+    const call = await callBeforePark(r, log);
+    r.ami.onAction('Park', (a, conn) => {
+      conn.respond(a, { Message: 'Park successful' });
+      conn.send({
+        Event: 'Hangup',
+        Privilege: 'call,all',
+        Channel: 'SIP/305-00000008',
+        ChannelState: '6',
+        Uniqueid: '1795582091.10',
+        Linkedid: '1795582091.9',
+        Cause: '16',
+        'Cause-txt': 'Normal Clearing',
+      });
+    });
+    await assert.rejects(log.session.holdCall(call.id), { code: 'NO_SUCH_CALL' });
+    await log.waitFor(isCall(MsgEventType.RING_FINISHED));
+  });
+});
