@@ -5,14 +5,17 @@ import assert from 'node:assert/strict';
 import type { AmiPacket } from '@app/ami';
 import {
   CallDirection,
+  CallState,
   MsgEventType,
   type Call,
   type CallEvent,
   type LineEvent,
 } from '@app/messaging';
 import {
+  actionFields,
   originateLikeB1,
   parkLikeE1,
+  queueMember305,
   replayBeforePark,
   replayRange,
   rigsClosedAfterAll,
@@ -24,6 +27,36 @@ import {
 } from './asterisk-harness';
 
 const up = rigsClosedAfterAll();
+
+/** CoreShowChannel items of c_inbound_answered while 305 talks with the caller. */
+const TALKING_305 = [
+  {
+    Event: 'CoreShowChannel',
+    Channel: 'SIP/trunk-in-00000003',
+    ChannelState: '6',
+    ChannelStateDesc: 'Up',
+    CallerIDNum: '79161234567',
+    ConnectedLineNum: '305',
+    Context: 'from-internal',
+    Exten: '305',
+    Uniqueid: '1795582075.5',
+    Linkedid: '1795582075.5',
+    BridgeId: 'fa6abb89-f361-404f-b92b-67686a69ed34',
+  },
+  {
+    Event: 'CoreShowChannel',
+    Channel: 'SIP/305-00000004',
+    ChannelState: '6',
+    ChannelStateDesc: 'Up',
+    CallerIDNum: '305',
+    ConnectedLineNum: '79161234567',
+    Context: 'from-internal',
+    Exten: '305',
+    Uniqueid: '1795582075.6',
+    Linkedid: '1795582075.5',
+    BridgeId: 'fa6abb89-f361-404f-b92b-67686a69ed34',
+  },
+];
 
 const isCall = (type: MsgEventType) => (e: LineEvent) => e.type === type && 'call' in e;
 
@@ -98,5 +131,25 @@ describe('Asterisk library review: nothing left waiting, nothing kept', () => {
     });
     await assert.rejects(log.session.holdCall(call.id), { code: 'NO_SUCH_CALL' });
     await log.waitFor(isCall(MsgEventType.RING_FINISHED));
+  });
+
+  it('autoPauseOnCommutationStart: a call found talking when the library starts pauses the line (queues known at once)', async () => {
+    const r = await up({ autoPauseOnCommutationStart: true }, (ami) => {
+      ami.setList('CoreShowChannels', TALKING_305);
+      ami.setList('QueueStatus', [queueMember305('support')]);
+    });
+    await settle(r.ami, r.lib);
+    assert.equal(r.lib.activeCalls('305')[0]?.state, CallState.CONNECTED);
+    assert.deepEqual(
+      r.ami.actions.filter((a) => a.get('Action') === 'QueuePause').map(actionFields),
+      [
+        {
+          Action: 'QueuePause',
+          Interface: 'Local/305@from-queue/n',
+          Paused: 'true',
+          Reason: 'autoPauseOnCommutationStart',
+        },
+      ],
+    );
   });
 });

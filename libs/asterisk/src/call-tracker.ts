@@ -1189,6 +1189,12 @@ export class CallTracker {
     this.seenSinceResync = undefined;
     this.goneSinceResync = undefined;
     for (const uid of gone) seen.delete(uid);
+    // Queues first: a call found connected below pauses its line (autoPauseOnCommutationStart).
+    if (queueItems) {
+      this.queues.clear();
+      for (const item of queueItems)
+        if (item.event === 'QueueMember') this.onQueueMember(item, 'QueueMember');
+    }
     const alive = new Set<string>(seen);
     for (const item of channels) {
       const uid = item.get('Uniqueid');
@@ -1273,11 +1279,6 @@ export class CallTracker {
       this.transition(call, ch.state === ChanState.Up ? CallState.CONNECTED : CallState.ALERTING);
     }
     for (const [id, b] of [...this.bridges]) if (b.size === 0) this.bridges.delete(id);
-    if (queueItems) {
-      this.queues.clear();
-      for (const item of queueItems)
-        if (item.event === 'QueueMember') this.onQueueMember(item, 'QueueMember');
-    }
   }
 
   /** Forgets every channel and ends every call (the library is closing). */
