@@ -152,4 +152,40 @@ describe('Asterisk library review: nothing left waiting, nothing kept', () => {
       ],
     );
   });
+
+  it('HoldCall twice at once (a double click): one Park, one take-back Originate, both answered', async () => {
+    const r = await up();
+    const log = r.open('305');
+    parkLikeE1(r.ami);
+    const call = await callBeforePark(r, log);
+    const [a, b] = await Promise.all([
+      log.session.holdCall(call.id),
+      log.session.holdCall(call.id),
+    ]);
+    assert.equal(a.parkingSpace, '701');
+    assert.equal(b.parkingSpace, '701');
+    await replayRange(
+      r.ami,
+      'e1_park_unpark',
+      (p) => p.event === 'BridgeEnter' && p.get('BridgeType') === 'parking',
+      (p: AmiPacket) => p.event === 'Newchannel' && p.get('Channel') === 'SIP/305-00000009',
+    );
+    r.ami.onAction('Originate', (x, conn) =>
+      conn.respond(x, { Message: 'Originate successfully queued' }),
+    );
+    const [c, d] = await Promise.all([
+      log.session.holdCall(call.id),
+      log.session.holdCall(call.id),
+    ]);
+    assert.equal(c.parkingSpace, '701');
+    assert.equal(d.parkingSpace, '701');
+    await settle(r.ami, r.lib);
+    const sent = (name: string) => r.ami.actions.filter((x) => x.get('Action') === name).length;
+    assert.equal(sent('Park'), 1, 'Parks sent');
+    assert.equal(
+      sent('Originate'),
+      1,
+      "take-back Originates sent (the operator's phone rings twice)",
+    );
+  });
 });

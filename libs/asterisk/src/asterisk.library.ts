@@ -107,6 +107,8 @@ export class AsteriskLibrary
   /** OriginateResponses by ActionID that arrived before their action's answer was handled. */
   private readonly originateResponses = new Map<string, AmiPacket>();
   private readonly subs: Subscription[] = [];
+  /** HoldCall toggles running now, by call. */
+  private readonly holding = new Map<TrackedCall, Promise<HoldResult>>();
   private debugSessions = 0;
   private resyncRun = 0;
   private started = false;
@@ -847,6 +849,23 @@ export class AsteriskLibrary
 
   async holdCall(line: string, settings: LineSettings, callId: string): Promise<HoldResult> {
     const c = this.own(line, callId);
+    // A second toggle while one runs (a double click) gets the same answer, not a second action.
+    const running = this.holding.get(c);
+    if (running) return running;
+    const run = this.toggleHold(line, settings, c);
+    this.holding.set(c, run);
+    try {
+      return await run;
+    } finally {
+      if (this.holding.get(c) === run) this.holding.delete(c);
+    }
+  }
+
+  private async toggleHold(
+    line: string,
+    settings: LineSettings,
+    c: TrackedCall,
+  ): Promise<HoldResult> {
     this.requireReady();
     if (c.consult && !c.consult.ended) {
       throw new MessagingCommandError(
@@ -874,7 +893,8 @@ export class AsteriskLibrary
       return { call: this.tracker.toCall(c), parkingSpace: space };
     }
     if (c.state === CallState.HOLDED && c.hold === 'park' && c.parkingSpace) {
-      if (c.retrieval) return { call: this.tracker.toCall(c), parkingSpace: c.parkingSpace };
+      if (c.retrieval || this.tracker.unparkPending(c.id))
+        return { call: this.tracker.toCall(c), parkingSpace: c.parkingSpace };
       const space = c.parkingSpace;
       const ctx = settings.parkingLotContext ?? this.options.parkingLotContext;
       if (!/^[A-Za-z0-9_.-]{1,80}$/.test(ctx)) {

@@ -314,6 +314,11 @@ export class CallTracker {
     if (i >= 0) this.pending.splice(i, 1);
   }
 
+  /** Whether a take-back Originate of the held call `callId` was sent and its ring not seen yet. */
+  unparkPending(callId: string): boolean {
+    return this.pending.some((p) => p.kind === 'unpark' && p.callId === callId);
+  }
+
   /** Ends a call (its originate failed after it was shown). */
   endCall(call: TrackedCall): void {
     this.end(call);
