@@ -188,4 +188,17 @@ describe('Asterisk library review: nothing left waiting, nothing kept', () => {
       "take-back Originates sent (the operator's phone rings twice)",
     );
   });
+
+  it('reading the status of lines nobody uses, or calls ending on them, keeps nothing per line', async () => {
+    const r = await up({ autoPauseOnCommutationStart: true });
+    const log = r.open('305');
+    await r.ami.replay('c_inbound_answered');
+    await log.waitFor((e) => e.type === MsgEventType.LINE_STATE_CHANGED);
+    for (let i = 0; i < 50; i++) {
+      const status = r.lib.lineStatus(`9${i}`);
+      assert.equal(status.agentState.code, 'Active');
+      assert.equal(status.agentState.paused, false);
+    }
+    assert.equal(r.lib['agents'].size, 0, 'agent entries kept for lines only read');
+  });
 });

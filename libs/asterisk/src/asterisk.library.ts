@@ -67,6 +67,9 @@ interface LineAgent {
   autoPaused: boolean;
 }
 
+/** The agent state of a line nobody set one for. */
+const NO_AGENT: Readonly<LineAgent> = { code: 'Active', wrapUp: false, autoPaused: false };
+
 /** Bridges the library's logger to the AMI client's pino-style logger. */
 function amiLoggerFrom(log: AsteriskLogger): AmiLogger {
   const fmt = (obj: object, msg?: string): string => {
@@ -358,14 +361,19 @@ export class AsteriskLibrary
     return a;
   }
 
+  /** The line's agent state without keeping an entry for a line that never had one. */
+  private agentOf(line: string): Readonly<LineAgent> {
+    return this.agents.get(line) ?? NO_AGENT;
+  }
+
   /** Whether the agent chose not to take queue calls (a not-ready state or wrap-up). */
   private agentWantsPause(line: string): boolean {
-    const a = this.agent(line);
+    const a = this.agentOf(line);
     return a.wrapUp || !READY_CODES.has(a.code.toLowerCase());
   }
 
   agentState(line: string): AgentState {
-    const a = this.agent(line);
+    const a = this.agentOf(line);
     const members = this.tracker.memberships(line);
     return {
       code: a.code,
@@ -402,8 +410,8 @@ export class AsteriskLibrary
   }
 
   private autoUnpause(line: string): void {
-    const a = this.agent(line);
-    if (!a.autoPaused) return;
+    const a = this.agents.get(line);
+    if (!a?.autoPaused) return;
     a.autoPaused = false;
     if (this.agentWantsPause(line) || !this.client.isReady) return;
     this.client
