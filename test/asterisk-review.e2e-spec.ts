@@ -190,15 +190,16 @@ describe('Asterisk library review: nothing left waiting, nothing kept', () => {
   });
 
   it('reading the status of lines nobody uses, or calls ending on them, keeps nothing per line', async () => {
-    const r = await up({ autoPauseOnCommutationStart: true });
-    const log = r.open('305');
-    await r.ami.replay('c_inbound_answered');
+    // p1: PJSIP/405 answers a call; 405 is in no queue.
+    const r = await up({ autoPauseOnCommutationStart: true, protocol: 'PJSIP/' });
+    const log = r.open('405');
+    await r.ami.replay('p1_pjsip_inbound_answered');
     await log.waitFor((e) => e.type === MsgEventType.LINE_STATE_CHANGED);
     for (let i = 0; i < 50; i++) {
       const status = r.lib.lineStatus(`9${i}`);
       assert.equal(status.agentState.code, 'Active');
       assert.equal(status.agentState.paused, false);
     }
-    assert.equal(r.lib['agents'].size, 0, 'agent entries kept for lines only read');
+    assert.deepEqual([...r.lib['agents'].keys()], [], 'agent entries kept');
   });
 });
