@@ -202,4 +202,39 @@ describe('Asterisk library review: nothing left waiting, nothing kept', () => {
     }
     assert.deepEqual([...r.lib['agents'].keys()], [], 'agent entries kept');
   });
+
+  it('a held call that ends while its take-back rings leaves no expectation behind', async () => {
+    const r = await up();
+    const log = r.open('305');
+    parkLikeE1(r.ami);
+    const call = await callBeforePark(r, log);
+    await log.session.holdCall(call.id);
+    await replayRange(
+      r.ami,
+      'e1_park_unpark',
+      (p) => p.event === 'BridgeEnter' && p.get('BridgeType') === 'parking',
+      (p: AmiPacket) => p.event === 'Newchannel' && p.get('Channel') === 'SIP/305-00000009',
+    );
+    // The fake answers the take-back Originate with its OriginateResponse Success.
+    await log.session.holdCall(call.id);
+    await r.ami.waitForAction('Originate');
+    // The parked caller gives up before the operator's phone rang.
+    r.ami.broadcast({
+      Event: 'Hangup',
+      Privilege: 'call,all',
+      Channel: 'SIP/trunk-in-00000007',
+      ChannelState: '6',
+      Uniqueid: '1795582091.9',
+      Linkedid: '1795582091.9',
+      Cause: '16',
+      'Cause-txt': 'Normal Clearing',
+    });
+    await log.waitFor(isCall(MsgEventType.RING_FINISHED));
+    await settle(r.ami, r.lib);
+    assert.equal(
+      r.lib.tracker['pending'].length,
+      0,
+      'the take-back of an ended call still expected',
+    );
+  });
 });

@@ -594,6 +594,13 @@ export class CallTracker {
     }
     if (call.parkee && this.callsByParkee.get(call.parkee) === call)
       this.callsByParkee.delete(call.parkee);
+    if (call.hold === 'park') {
+      // A take-back Originate of this call that has not rung yet: its ring is not this call any more.
+      for (let i = this.pending.length - 1; i >= 0; i--) {
+        const p = this.pending[i]!;
+        if (p.kind === 'unpark' && p.callId === call.id) this.pending.splice(i, 1);
+      }
+    }
     if (call.primary?.consult === call) call.primary.consult = undefined;
     if (call.primary && call.remote && this.consultsByRemote.get(call.remote) === call) {
       this.consultsByRemote.delete(call.remote);
