@@ -16,6 +16,9 @@ import {
   originateLikeB1,
   parkLikeE1,
   queueMember305,
+  replayUntil,
+  whenNotReady,
+  whenReady,
   replayBeforePark,
   replayRange,
   rigsClosedAfterAll,
@@ -235,6 +238,54 @@ describe('Asterisk library review: nothing left waiting, nothing kept', () => {
       r.lib.tracker['pending'].length,
       0,
       'the take-back of an ended call still expected',
+    );
+  });
+
+  it('a consultation whose far end vanished while disconnected ends at the resync; the primary stays', async () => {
+    const r = await up();
+    const log = r.open('305');
+    // g3 up to the consulted 306 answering: 305 talks with 306, its caller held.
+    await replayUntil(r.ami, 'g3_atxfer', (p) => p.event === 'BridgeMerge');
+    const consult = (await log.waitFor(
+      (e) =>
+        isCall(MsgEventType.COMMUTATION_STARTED)(e) && (e as CallEvent).call.calledId === '306',
+    )) as CallEvent;
+    const primary = log.session.currentCall()!;
+    assert.notEqual(primary.id, consult.call.id);
+    // While we are away 306 hangs up: Asterisk has the caller and 305 back in one bridge.
+    const bridge = 'c6e9d2fd-b414-4f01-b91d-9dbadbd50693';
+    r.ami.setList('CoreShowChannels', [
+      {
+        Event: 'CoreShowChannel',
+        Channel: 'SIP/trunk-in-00000019',
+        ChannelState: '6',
+        ChannelStateDesc: 'Up',
+        Uniqueid: '1795582208.31',
+        Linkedid: '1795582208.31',
+        BridgeId: bridge,
+      },
+      {
+        Event: 'CoreShowChannel',
+        Channel: 'SIP/305-0000001a',
+        ChannelState: '6',
+        ChannelStateDesc: 'Up',
+        Uniqueid: '1795582208.32',
+        Linkedid: '1795582208.31',
+        BridgeId: bridge,
+      },
+    ]);
+    r.ami.dropAll();
+    await whenNotReady(r.lib);
+    await whenReady(r.lib);
+    await settle(r.ami, r.lib);
+    const end = (await log.waitFor(
+      (e) => isCall(MsgEventType.RING_FINISHED)(e) && (e as CallEvent).call.id === consult.call.id,
+      'the consultation ended',
+    )) as CallEvent;
+    assert.equal(end.call.state, CallState.NONE);
+    assert.deepEqual(
+      log.session.activeCalls().map((c) => c.id),
+      [primary.id],
     );
   });
 });

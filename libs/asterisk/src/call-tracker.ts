@@ -1247,6 +1247,11 @@ export class CallTracker {
         this.end(call);
         continue;
       }
+      if (call.primary && call.remote && !alive.has(call.remote)) {
+        // The consulted party hung up while we were away: the consultation is over.
+        this.end(call);
+        continue;
+      }
       const ch = this.channels.get(call.channel);
       if (ch?.state === ChanState.Up && call.state === CallState.ALERTING && ch.bridge) {
         this.transition(call, CallState.CONNECTED);
