@@ -288,4 +288,54 @@ describe('Asterisk library review: nothing left waiting, nothing kept', () => {
       [primary.id],
     );
   });
+
+  it('a parked call taken back on its line while disconnected keeps its id at the resync', async () => {
+    const r = await up();
+    const log = r.open('305');
+    // e1 up to the retrieval: 305's caller is parked in 701, the operator's leg hung up.
+    await replayUntil(
+      r.ami,
+      'e1_park_unpark',
+      (p) => p.event === 'Newchannel' && p.get('Channel') === 'SIP/305-00000009',
+    );
+    const held = (await log.waitFor(isCall(MsgEventType.PUT_HOLD_ACTION))) as CallEvent;
+    await settle(r.ami, r.lib);
+    // While we are away 305 takes the caller back: no longer parked, bridged with 305's new leg.
+    const bridge = '9b2f6a0e-0d0c-4f3e-a9a1-7a1f0c2d3e4f';
+    r.ami.setList('ParkedCalls', []);
+    r.ami.setList('CoreShowChannels', [
+      {
+        Event: 'CoreShowChannel',
+        Channel: 'SIP/trunk-in-00000007',
+        ChannelState: '6',
+        CallerIDNum: '79160000001',
+        ConnectedLineNum: '305',
+        Uniqueid: '1795582091.9',
+        Linkedid: '1795582091.9',
+        BridgeId: bridge,
+      },
+      {
+        Event: 'CoreShowChannel',
+        Channel: 'SIP/305-00000009',
+        ChannelState: '6',
+        CallerIDNum: '305',
+        ConnectedLineNum: '79160000001',
+        Exten: '701',
+        Uniqueid: '1795582101.11',
+        Linkedid: '1795582101.11',
+        BridgeId: bridge,
+      },
+    ]);
+    const before = log.events.length;
+    r.ami.dropAll();
+    await whenNotReady(r.lib);
+    await whenReady(r.lib);
+    await settle(r.ami, r.lib);
+    const after = log.events.slice(before).filter((e): e is CallEvent => 'call' in e);
+    assert.deepEqual(
+      after.map((e) => [e.type, e.call.id]),
+      [[MsgEventType.END_HOLD_ACTION, held.call.id]],
+    );
+    assert.equal(log.session.activeCalls()[0]?.state, CallState.CONNECTED);
+  });
 });

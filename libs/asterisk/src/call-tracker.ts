@@ -1238,6 +1238,15 @@ export class CallTracker {
     for (const call of [...this.callsById.values()]) {
       if (call.ended) continue;
       if (call.hold === 'park' && call.parkee) {
+        if (!parkedNow.has(call.parkee) && alive.has(call.parkee) && !seen.has(call.parkee)) {
+          // Taken back on its line while we were away: the parked party is bridged with a leg of it.
+          const parkee = this.channels.get(call.parkee);
+          const back = parkee ? this.bridgePartner(parkee) : undefined;
+          if (back?.line === call.line && back.calls.length === 0) {
+            this.retrieved(call, back);
+            continue;
+          }
+        }
         if (!parkedNow.has(call.parkee) && !alive.has(call.parkee)) this.end(call);
         else if (!parkedNow.has(call.parkee) && !seen.has(call.parkee) && !call.retrieval)
           this.end(call);
