@@ -338,4 +338,50 @@ describe('Asterisk library review: nothing left waiting, nothing kept', () => {
     );
     assert.equal(log.session.activeCalls()[0]?.state, CallState.CONNECTED);
   });
+
+  it("a take-back that fails does not drop the expectation of the line's MakeCall sent before it", async () => {
+    const r = await up();
+    const log = r.open('305');
+    parkLikeE1(r.ami);
+    const call = await callBeforePark(r, log);
+    await log.session.holdCall(call.id);
+    await replayRange(
+      r.ami,
+      'e1_park_unpark',
+      (p) => p.event === 'BridgeEnter' && p.get('BridgeType') === 'parking',
+      (p: AmiPacket) => p.event === 'Newchannel' && p.get('Channel') === 'SIP/305-00000009',
+    );
+    let makeCallAction: AmiPacket | undefined;
+    r.ami.onAction('Originate', (a, conn) => {
+      conn.respond(a, { Message: 'Originate successfully queued' });
+      if (a.get('Context') !== 'parkedcalls') {
+        makeCallAction = a;
+        return;
+      }
+      // The operator does not answer the take-back.
+      conn.send({
+        Event: 'OriginateResponse',
+        Privilege: 'call,all',
+        ActionID: a.actionId ?? '',
+        Response: 'Failure',
+        Channel: 'SIP/305',
+        Context: 'parkedcalls',
+        Exten: '701',
+        Reason: '3',
+        Uniqueid: '<unknown>',
+        CallerIDNum: '<unknown>',
+        CallerIDName: '<unknown>',
+      });
+    });
+    const made = log.session.makeCall('600');
+    await r.ami.waitForAction('Originate', (a) => a.get('Context') === 'from-internal');
+    await log.session.holdCall(call.id);
+    await log.waitFor((e) => e.type === MsgEventType.ERROR, 'the failed take-back');
+    await settle(r.ami, r.lib);
+    // Now Asterisk rings 305 for the MakeCall (b1's events with its ActionID).
+    await r.ami.replay('b1_originate_to_600', { mapActionId: () => makeCallAction!.actionId });
+    const c = await made;
+    assert.equal(c.calledId, '600');
+    assert.equal(c.direction, CallDirection.OUT);
+  });
 });

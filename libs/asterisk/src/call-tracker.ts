@@ -1039,7 +1039,8 @@ export class CallTracker {
       call =
         calls.find((c) => c.actionId === actionId && !c.ended) ??
         [...calls].reverse().find((c) => c.originated && !c.originateOk && !c.ended);
-      if (!call && line && !ok) this.dropPendingFor(line, actionId);
+      // A failure before any channel: the library forgets its expectation (only it knows which one:
+      // the ActionID on the wire is not the one the expectation was registered with).
     }
     if (call) {
       this.collect(call, p);
@@ -1054,11 +1055,6 @@ export class CallTracker {
       }
     }
     if (actionId) this.sink.notice({ kind: 'originate-response', actionId, packet: p, call });
-  }
-
-  private dropPendingFor(line: string, actionId: string): void {
-    const i = this.pending.findIndex((x) => x.actionId === actionId || x.line === line);
-    if (i >= 0) this.pending.splice(i, 1);
   }
 
   private onParkedCall(p: AmiPacketView): void {
