@@ -267,6 +267,20 @@ describe('ClientGateway over plain WebSocket (fake library)', () => {
     assert.equal(errorOf(await c.open('321', 'u', { assembly: FAKE })).errorType, 5);
   });
 
+  it('refuses with error 2 a line the store assigns to another user, a claim without UserUId included', async () => {
+    store.data.set('322', { userUId: 'Owner-322' });
+    for (const user of ['someone-else', '']) {
+      const c = await connect();
+      const e = await c.open('322', user, { assembly: FAKE });
+      const err = errorOf(e);
+      assert.equal(err.errorType, 2, `UserUId '${user}': ${e.content}`);
+      assert.match(err.data, /assigned to another user/);
+      await c.events.waitClosed();
+    }
+    const owner = await connect();
+    assert.equal((await owner.open('322', 'owner-322', { assembly: FAKE })).eventType, 2);
+  });
+
   it('merges stored settings: debugMode from the store sends RAW_DATA to that line only', async () => {
     store.data.set('330', { debugMode: true, originateContext: 'ctx-330' });
     const debug = await connect();
