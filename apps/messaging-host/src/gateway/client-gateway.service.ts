@@ -26,7 +26,7 @@ import { loadTlsOptions } from './gateway-tls';
 import { LineHub } from './line-hub';
 import { events } from './protocol/client-protocol';
 import { GatewaySecurity } from './security/gateway-security';
-import { NegotiateHandler } from './signalr/negotiate.handler';
+import { NegotiateHandler, requestUrl } from './signalr/negotiate.handler';
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -184,7 +184,11 @@ export class ClientGateway
       socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n');
       return;
     }
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const url = requestUrl(req);
+    if (!url) {
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
     const id = url.searchParams.get('id');
     let origin = typeof req.headers.origin === 'string' ? req.headers.origin : undefined;
     if (id !== null) {

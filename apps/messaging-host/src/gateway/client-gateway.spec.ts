@@ -1,5 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { connect as netConnect } from 'node:net';
 import 'reflect-metadata';
 import { CallState, MsgEventType } from '@app/messaging';
 import {
@@ -154,6 +155,49 @@ describe('ClientGateway over plain WebSocket (fake library)', () => {
     assert.equal(c.events.closed, undefined);
   });
 
+  it('closes after error 2 even when its text is long non-ASCII (close reason capped at 123 bytes)', async () => {
+    // The refusal names the line; 80 Cyrillic letters are 160 bytes, over the close frame's limit.
+    const line = '\u0436'.repeat(80);
+    const c = await connect();
+    const e = await c.open(line, 'u-utf8', { assembly: FAKE });
+    assert.equal(errorOf(e).errorType, 2);
+    const closed = await c.events.waitClosed();
+    assert.equal(closed.code, 1008);
+    assert.ok(Buffer.byteLength(closed.reason) <= 123);
+    // The server is still there for the next client.
+    const next = await connect();
+    assert.equal((await next.open('308', 'u-308', { assembly: FAKE })).eventType, 2);
+  });
+
+  it('answers a request target that is not a URL (negotiate: 4xx, upgrade: 400) and keeps serving', async () => {
+    const raw = (request: string): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const s = netConnect(t.port, '127.0.0.1', () => s.write(request));
+        let text = '';
+        s.on('data', (d: Buffer) => {
+          text += d.toString('latin1');
+        });
+        s.on('end', () => s.end());
+        s.on('close', () => resolve(text));
+        s.on('error', reject);
+      });
+    const upgrade =
+      'Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n' +
+      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n';
+    for (const target of ['//[/negotiate', 'http://[::1/msg/negotiate']) {
+      const answer = await raw(
+        `POST ${target} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
+      );
+      assert.match(answer, /^HTTP\/1\.1 4\d\d /, `POST ${target}: ${answer.slice(0, 80)}`);
+    }
+    for (const target of ['//[', 'http://[::1']) {
+      const answer = await raw(`GET ${target} HTTP/1.1\r\nHost: x\r\n${upgrade}\r\n`);
+      assert.match(answer, /^HTTP\/1\.1 400 /, `upgrade ${target}: ${answer.slice(0, 80)}`);
+    }
+    const c = await connect();
+    assert.equal((await c.open('309', 'u-309', { assembly: FAKE })).eventType, 2);
+  });
+
   it('dispatches call commands by the executor id, never trusting its state', async () => {
     const c = await connect();
     assert.equal((await c.open('310', 'user-d', { assembly: FAKE })).eventType, 2);
@@ -221,6 +265,20 @@ describe('ClientGateway over plain WebSocket (fake library)', () => {
     store.data.set('321', { disableCallCentre: true });
     const c = await connect();
     assert.equal(errorOf(await c.open('321', 'u', { assembly: FAKE })).errorType, 5);
+  });
+
+  it('refuses with error 2 a line the store assigns to another user, a claim without UserUId included', async () => {
+    store.data.set('322', { userUId: 'Owner-322' });
+    for (const user of ['someone-else', '']) {
+      const c = await connect();
+      const e = await c.open('322', user, { assembly: FAKE });
+      const err = errorOf(e);
+      assert.equal(err.errorType, 2, `UserUId '${user}': ${e.content}`);
+      assert.match(err.data, /assigned to another user/);
+      await c.events.waitClosed();
+    }
+    const owner = await connect();
+    assert.equal((await owner.open('322', 'owner-322', { assembly: FAKE })).eventType, 2);
   });
 
   it('merges stored settings: debugMode from the store sends RAW_DATA to that line only', async () => {

@@ -320,7 +320,7 @@ export class ClientSession implements LineMember {
         true,
       );
     }
-    if (stored?.userUId && user && stored.userUId.toLowerCase() !== user.toLowerCase()) {
+    if (stored?.userUId && stored.userUId.trim().toLowerCase() !== user.toLowerCase()) {
       throw openError(GatewayErrorCode.LineBusy, `line ${line} is assigned to another user`);
     }
     const choice = this.libraryChoice ?? {

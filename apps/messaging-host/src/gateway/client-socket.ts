@@ -41,6 +41,23 @@ const CLOSE_GOING_AWAY = 1001;
 const CLOSE_POLICY = 1008;
 const CLOSE_PROTOCOL = 1002;
 
+/** The most a close frame's reason may hold (RFC 6455: 125 bytes of payload, 2 for the code). */
+const MAX_CLOSE_REASON_BYTES = 123;
+
+/** A close reason cut to 123 UTF-8 bytes on a character boundary (`ws` throws beyond that). */
+export function closeReason(text: string): string {
+  if (Buffer.byteLength(text, 'utf8') <= MAX_CLOSE_REASON_BYTES) return text;
+  let out = '';
+  let bytes = 0;
+  for (const ch of text) {
+    const n = Buffer.byteLength(ch, 'utf8');
+    if (bytes + n > MAX_CLOSE_REASON_BYTES) break;
+    out += ch;
+    bytes += n;
+  }
+  return out;
+}
+
 /**
  * One client WebSocket: detects the transport (plain frames, or SignalR by its handshake record),
  * frames events for it, enforces the command size and the send-buffer cap, and answers pings.
@@ -102,7 +119,7 @@ export class ClientSocket implements SessionTransport {
     this.closing = true;
     if (this.mode === 'signalr') this.writeRaw(closeRecord(reason, false));
     // Give the error event a moment to leave before the close frame.
-    setTimeout(() => this.ws.close(CLOSE_POLICY, reason.slice(0, 120)), 50).unref();
+    setTimeout(() => this.ws.close(CLOSE_POLICY, closeReason(reason)), 50).unref();
   }
 
   /** Heartbeat tick: a socket silent since the last tick is dead; otherwise ping it. */
@@ -128,7 +145,7 @@ export class ClientSocket implements SessionTransport {
     if (this.closing) return;
     this.closing = true;
     if (this.mode === 'signalr') this.writeRaw(closeRecord(reason, true));
-    this.ws.close(CLOSE_GOING_AWAY, reason.slice(0, 120));
+    this.ws.close(CLOSE_GOING_AWAY, closeReason(reason));
   }
 
   terminate(): void {
@@ -291,6 +308,6 @@ export class ClientSocket implements SessionTransport {
     this.logger.warn(`SignalR protocol error from ${this.peer}: ${reason}; connection closed`);
     this.closing = true;
     this.writeRaw(closeRecord(`Connection closed with an error: ${reason}`, false));
-    this.ws.close(CLOSE_PROTOCOL, reason.slice(0, 120));
+    this.ws.close(CLOSE_PROTOCOL, closeReason(reason));
   }
 }

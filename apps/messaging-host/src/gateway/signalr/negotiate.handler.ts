@@ -16,6 +16,15 @@ export const MAX_PENDING_NEGOTIATIONS = 50_000;
 /** Largest negotiate request body read (the client sends none). */
 const MAX_NEGOTIATE_BODY = 4096;
 
+/** The URL of a request, or undefined when its target does not parse (`new URL` throws on `//[`). */
+export function requestUrl(req: IncomingMessage): URL | undefined {
+  try {
+    return new URL(req.url ?? '/', 'http://localhost');
+  } catch {
+    return undefined;
+  }
+}
+
 function token(): string {
   return randomBytes(16).toString('base64url');
 }
@@ -47,8 +56,9 @@ export class NegotiateHandler {
 
   /** Answers the request when it is a negotiate of a hub; false leaves it to the REST app. */
   handle(req: IncomingMessage, res: ServerResponse): boolean {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (!this.claims(url.pathname)) return false;
+    const url = requestUrl(req);
+    // A target that is not a URL (`//[`) is no negotiate: the REST app answers it.
+    if (!url || !this.claims(url.pathname)) return false;
     const origin = typeof req.headers.origin === 'string' ? req.headers.origin : undefined;
     const allowed = this.security.originAllowed(origin);
     if (origin && allowed) {
