@@ -68,6 +68,16 @@ async function callBeforePark(r: Rig, log: EventLog): Promise<Call> {
   return ((await log.waitFor(isCall(MsgEventType.COMMUTATION_STARTED))) as CallEvent).call;
 }
 
+/** e1_park_unpark from the caller entering the parking bridge up to the take-back leg's Newchannel. */
+async function replayParkedToTakeBack(r: Rig): Promise<void> {
+  await replayRange(
+    r.ami,
+    'e1_park_unpark',
+    (p) => p.event === 'BridgeEnter' && p.get('BridgeType') === 'parking',
+    (p: AmiPacket) => p.event === 'Newchannel' && p.get('Channel') === 'SIP/305-00000009',
+  );
+}
+
 describe('Asterisk library review: nothing left waiting, nothing kept', () => {
   it('a resync that failed does not keep collecting the Uniqueid of every later event', async () => {
     const r = await up({}, (ami) =>
@@ -94,12 +104,7 @@ describe('Asterisk library review: nothing left waiting, nothing kept', () => {
     const call = await callBeforePark(r, log);
     await log.session.holdCall(call.id);
     await log.waitFor(isCall(MsgEventType.PUT_HOLD_ACTION));
-    await replayRange(
-      r.ami,
-      'e1_park_unpark',
-      (p) => p.event === 'BridgeEnter' && p.get('BridgeType') === 'parking',
-      (p: AmiPacket) => p.event === 'Newchannel' && p.get('Channel') === 'SIP/305-00000009',
-    );
+    await replayParkedToTakeBack(r);
     // Asterisk queues the take-back Originate and then says nothing more about it.
     r.ami.onAction('Originate', (a, conn) =>
       conn.respond(a, { Message: 'Originate successfully queued' }),
@@ -167,12 +172,7 @@ describe('Asterisk library review: nothing left waiting, nothing kept', () => {
     ]);
     assert.equal(a.parkingSpace, '701');
     assert.equal(b.parkingSpace, '701');
-    await replayRange(
-      r.ami,
-      'e1_park_unpark',
-      (p) => p.event === 'BridgeEnter' && p.get('BridgeType') === 'parking',
-      (p: AmiPacket) => p.event === 'Newchannel' && p.get('Channel') === 'SIP/305-00000009',
-    );
+    await replayParkedToTakeBack(r);
     r.ami.onAction('Originate', (x, conn) =>
       conn.respond(x, { Message: 'Originate successfully queued' }),
     );
@@ -212,12 +212,7 @@ describe('Asterisk library review: nothing left waiting, nothing kept', () => {
     parkLikeE1(r.ami);
     const call = await callBeforePark(r, log);
     await log.session.holdCall(call.id);
-    await replayRange(
-      r.ami,
-      'e1_park_unpark',
-      (p) => p.event === 'BridgeEnter' && p.get('BridgeType') === 'parking',
-      (p: AmiPacket) => p.event === 'Newchannel' && p.get('Channel') === 'SIP/305-00000009',
-    );
+    await replayParkedToTakeBack(r);
     // The fake answers the take-back Originate with its OriginateResponse Success.
     await log.session.holdCall(call.id);
     await r.ami.waitForAction('Originate');
@@ -345,12 +340,7 @@ describe('Asterisk library review: nothing left waiting, nothing kept', () => {
     parkLikeE1(r.ami);
     const call = await callBeforePark(r, log);
     await log.session.holdCall(call.id);
-    await replayRange(
-      r.ami,
-      'e1_park_unpark',
-      (p) => p.event === 'BridgeEnter' && p.get('BridgeType') === 'parking',
-      (p: AmiPacket) => p.event === 'Newchannel' && p.get('Channel') === 'SIP/305-00000009',
-    );
+    await replayParkedToTakeBack(r);
     let makeCallAction: AmiPacket | undefined;
     r.ami.onAction('Originate', (a, conn) => {
       conn.respond(a, { Message: 'Originate successfully queued' });
