@@ -343,7 +343,7 @@ export class AmiDecoder {
     let colon = -1;
     let pos = 0;
     while (pos < n) {
-      const c = text.charCodeAt(pos);
+      const c = buf[start + pos];
       if (c === LF || c === CR) {
         pos += 1;
         continue;
@@ -361,7 +361,7 @@ export class AmiDecoder {
         const nl = text.indexOf('\n', pos);
         const lineEnd = nl === -1 ? n : nl;
         let le = lineEnd;
-        if (le > pos && text.charCodeAt(le - 1) === CR) le -= 1;
+        if (le > pos && buf[start + le - 1] === CR) le -= 1;
         if (le === pos) {
           pos = lineEnd + 1;
           break;
@@ -372,12 +372,12 @@ export class AmiDecoder {
         }
         if (colon > pos && colon < le) {
           let ke = colon;
-          while (ke > pos && text.charCodeAt(ke - 1) === SPACE) ke -= 1;
+          while (ke > pos && buf[start + ke - 1] === SPACE) ke -= 1;
           let vs = colon + 1;
           let v: number;
-          while (vs < le && ((v = text.charCodeAt(vs)) === SPACE || v === TAB)) vs += 1;
+          while (vs < le && ((v = buf[start + vs]) === SPACE || v === TAB)) vs += 1;
           if (ke - pos === 8 && idExact === -1 && high >= ke) {
-            const id = actionIdAt(text, pos);
+            const id = actionIdAt(buf, start + pos);
             if (id === 1) idExact = count;
             else if (id === 2 && idOther === -1) idOther = count;
           }
@@ -505,11 +505,11 @@ export class AmiDecoder {
 
 const HIGH = /[\x80-\xff]/g;
 
-/** 1 when text[pos..pos+8) is `ActionID`, 2 when it is in another case, else 0. */
-function actionIdAt(text: string, pos: number): number {
+/** 1 when buf[pos..pos+8) is `ActionID`, 2 when it is in another case, else 0. */
+function actionIdAt(buf: Buffer, pos: number): number {
   let exact = 1;
   for (let j = 0; j < 8; j++) {
-    const c = text.charCodeAt(pos + j);
+    const c = buf[pos + j]!;
     const e = ACTION_ID.charCodeAt(j);
     if (c === e) continue;
     // Every character of ActionID is a letter: equal in another case when equal with bit 0x20 set.
