@@ -10,7 +10,8 @@ import type { AmiPacket } from './ami-packet';
  * Property-based tests: well over 100,000 generated and mutated inputs per run (AMI-like packets,
  * fragments of AMI syntax, random bytes, mutations of the recorded traffic), each cut at random
  * points. For every input: no exception leaves the decoder, it never holds more than
- * maxPacketBytes, its only errors are AMI_PROTOCOL, and the result does not depend on the cuts.
+ * maxPacketBytes, its only errors are AMI_PROTOCOL, and the result does not depend on the cuts,
+ * nor on whether the WebAssembly line scanner or the JavaScript path read the lines.
  */
 
 const RUNS = {
@@ -29,7 +30,7 @@ interface Outcome {
 
 function run(
   chunks: readonly Uint8Array[],
-  options: { maxPacketBytes: number; expectBanner: boolean },
+  options: { maxPacketBytes: number; expectBanner: boolean; wasm?: boolean },
 ): Outcome {
   const out: Outcome = { banners: [], packets: [], errors: [] };
   const decoder = new AmiDecoder(
@@ -38,7 +39,9 @@ function run(
       onPacket: (p: AmiPacket) => {
         // The decoder's ActionID hint finds what a lookup finds.
         assert.equal(p.actionId, p.get('ActionID'));
-        out.packets.push(JSON.stringify([p.keys, p.values, p.output, p.toString()]));
+        out.packets.push(
+          JSON.stringify([p.keys, p.values, p.output, p.toString(), p.actionId ?? null]),
+        );
       },
       onError: (e) => {
         assert.ok(e instanceof AmiError, 'errors are AmiError');
@@ -82,6 +85,9 @@ function check(
   const whole = run([data], options);
   const pieces = run(cut(data, points), options);
   assert.deepEqual(pieces, whole);
+  // The WebAssembly scanner (the default) and the JavaScript path find the same packets.
+  const js = run([data], { ...options, wasm: false });
+  assert.deepEqual(js, whole);
   checked += 1;
   return whole;
 }

@@ -1,6 +1,15 @@
 import { isAscii } from 'node:buffer';
 import { AmiError, AmiErrorCode } from '../ami.errors';
 import { AmiPacket } from './ami-packet';
+import {
+  acquireScanner,
+  MAX_SCAN_INPUT,
+  RECORD_INTS,
+  releaseScanner,
+  SCAN_RECORDS,
+  type AmiScanner,
+  type ShapeNode,
+} from './ami-scanner';
 
 export interface AmiDecoderHandlers {
   /** The banner line (`Asterisk Call Manager/9.0.0`): version `9.0.0` and the whole line. */
@@ -18,6 +27,11 @@ export interface AmiDecoderOptions {
   maxPacketBytes?: number;
   /** Whether the stream starts with the banner line (a socket: yes). Default true. */
   expectBanner?: boolean;
+  /**
+   * Whether lines are found by the WebAssembly scanner (ami-scan.wat) where the runtime has
+   * WebAssembly SIMD. Default true; false: JavaScript only (the same packets, slower).
+   */
+  wasm?: boolean;
 }
 
 export const DEFAULT_MAX_PACKET_BYTES = 1024 * 1024;
@@ -59,6 +73,7 @@ const TOKEN_KEY = /^[A-Za-z0-9_-]+$/;
 export class AmiDecoder {
   private readonly max: number;
   private readonly expectBanner: boolean;
+  private readonly wasm: boolean;
   private bannerSeen = false;
   /** The start of an unfinished packet (or banner): chunks, in order, `pendingLength` bytes in all. */
   private pending: Buffer[] = [];
@@ -88,6 +103,7 @@ export class AmiDecoder {
     }
     this.max = max;
     this.expectBanner = options.expectBanner ?? true;
+    this.wasm = options.wasm ?? true;
   }
 
   /** Bytes held while waiting for the rest of a packet or banner (always below maxPacketBytes). */
@@ -335,6 +351,141 @@ export class AmiDecoder {
    * it stopped: that one is read by decodeEach.
    */
   private parseText(buf: Buffer, start: number, end: number): number {
+    const scanner = this.wasm && end - start <= MAX_SCAN_INPUT ? acquireScanner() : undefined;
+    if (scanner === undefined) return this.parseTextJs(buf, start, end);
+    try {
+      return this.parseScanned(scanner, buf, start, end);
+    } finally {
+      releaseScanner(scanner);
+    }
+  }
+
+  /**
+   * parseText with the WebAssembly scanner: it finds the lines (and the names it was taught) of
+   * many packets in one call; here strings are only cut. A name the scanner knows is one shared
+   * string, and packets with the same names in the same order share one name array (the shape
+   * trie). The same packets as parseTextJs, which tests check on generated input.
+   */
+  private parseScanned(scanner: AmiScanner, buf: Buffer, start: number, end: number): number {
+    const text = latin1(buf, start, end);
+    scanner.load(buf, start, end);
+    const base = scanner.inputBase;
+    const names = scanner.names;
+    const generation = this.generation;
+    const keys = this.scratchKeys;
+    const values = this.scratchValues;
+    let count = 0;
+    let raw: string[] | undefined;
+    let first = true;
+    let idExact = -1;
+    let idOther = -1;
+    // The packet's place in the shape trie (its names so far); undefined once off it.
+    let node: ShapeNode | undefined = scanner.root;
+    for (;;) {
+      const lines = scanner.scan();
+      const recs = scanner.records;
+      const stop = scanner.recordBase + lines * RECORD_INTS;
+      for (let r = scanner.recordBase; r < stop; r += RECORD_INTS) {
+        const ke = recs[r + 1]!;
+        if (ke === -2) {
+          // An empty line: the packet is whole.
+          if (count > 0 || raw !== undefined) {
+            const packetKeys =
+              count === 0 ? NO_NAMES : node !== undefined ? node.path() : keys.slice(0, count);
+            const packet = new AmiPacket(
+              packetKeys,
+              values.slice(0, count),
+              raw,
+              idExact !== -1 ? idExact : idOther,
+            );
+            if (count > SCRATCH_KEEP) {
+              keys.length = 0;
+              values.length = 0;
+            }
+            count = 0;
+            raw = undefined;
+            idExact = -1;
+            idOther = -1;
+            this.handlers.onPacket(packet);
+            if (this.failed || generation !== this.generation) return -1;
+          }
+          first = true;
+          node = scanner.root;
+          continue;
+        }
+        const ls = recs[r]! - base;
+        const le = recs[r + 3]! - base;
+        const flags = recs[r + 4]!;
+        if (ke === -1) {
+          // A line without a name: command output (Asterisk < 14).
+          const line = flags === 0 ? text.slice(ls, le) : utf8(buf, start + ls, start + le);
+          if (line !== END_COMMAND) (raw ??= []).push(line);
+          first = false;
+          continue;
+        }
+        const kEnd = ke - base;
+        const vs = recs[r + 2]! - base;
+        let id = recs[r + 5]!;
+        let key: string;
+        if (id === -1 && flags !== 3) {
+          // A name the scanner does not know (yet): taught, when there is room.
+          key = text.slice(ls, kEnd);
+          id = scanner.idOf(key, recs[r]!, ke - recs[r]!);
+        } else {
+          key = '';
+        }
+        if (id !== -1) {
+          key = names[id]!;
+          if (node !== undefined) {
+            const guess: ShapeNode | undefined = node.next;
+            node = guess !== undefined && guess.id === id ? guess : scanner.child(node, id);
+          }
+          if (node !== undefined) {
+            idExact = node.idExact;
+            idOther = node.idOther;
+          } else if (idExact === -1) {
+            const kind = scanner.actionIdKind[id]!;
+            if (kind === 1) idExact = count;
+            else if (kind === 2 && idOther === -1) idOther = count;
+          }
+        } else {
+          // Not in the trie from here: a name with bytes over 0x7f, or no room for more names.
+          if (flags === 3) key = utf8(buf, start + ls, start + kEnd);
+          else if (kEnd - ls === 8 && idExact === -1) {
+            const kind = actionIdAt(buf, start + ls);
+            if (kind === 1) idExact = count;
+            else if (kind === 2 && idOther === -1) idOther = count;
+          }
+          if (node !== undefined) {
+            for (let i = 0; i < count; i++) keys[i] = node.path()[i]!;
+            node = undefined;
+          }
+        }
+        const value = flags === 0 ? text.slice(vs, le) : utf8(buf, start + vs, start + le);
+        if (first && value === 'Follows' && isResponse(key)) return start + ls;
+        first = false;
+        keys[count] = key;
+        values[count] = value;
+        count += 1;
+      }
+      if (lines < SCAN_RECORDS) break;
+    }
+    // The text ends with an empty line: nothing is left (kept for safety).
+    if (count > 0 || raw !== undefined) {
+      this.handlers.onPacket(
+        new AmiPacket(
+          node !== undefined && count > 0 ? node.path() : keys.slice(0, count),
+          values.slice(0, count),
+          raw,
+          idExact !== -1 ? idExact : idOther,
+        ),
+      );
+    }
+    return -1;
+  }
+
+  /** parseText in JavaScript alone (no WebAssembly, or an input over MAX_SCAN_INPUT). */
+  private parseTextJs(buf: Buffer, start: number, end: number): number {
     const text = latin1(buf, start, end);
     const n = text.length;
     const generation = this.generation;
@@ -519,6 +670,13 @@ function actionIdAt(buf: Buffer, pos: number): number {
   return exact;
 }
 const ACTION_ID = 'ActionID';
+
+/** Whether a header name is `Response` in any case. */
+function isResponse(key: string): boolean {
+  return key.length === 8 && key.toLowerCase() === 'response';
+}
+
+const NO_NAMES: readonly string[] = Object.freeze([]);
 
 /** Scratch arrays longer than this are let go after the packet. */
 const SCRATCH_KEEP = 256;

@@ -1,0 +1,216 @@
+import { AMI_SCAN_WASM_BASE64 } from './ami-scan.wasm';
+
+/** Where things are in the scanner's memory (see ami-scan.wat). */
+const RECORDS = 98816;
+const INPUT = 196608;
+const PAGE = 65536;
+/** Line records one scan() call writes at most. */
+export const SCAN_RECORDS = 2048;
+/** Ints per line record. */
+export const RECORD_INTS = 6;
+/** Names the scanner can be taught (ids 0..MAX_NAMES-1), and the longest one in bytes. */
+const MAX_NAMES = 512;
+const MAX_NAME_BYTES = 64;
+/** The largest input scanned (bigger ones are parsed without the scanner). */
+export const MAX_SCAN_INPUT = 8 * 1024 * 1024;
+/** Nodes of a shape trie at most (then new shapes are decoded without it). */
+const MAX_SHAPE_NODES = 8192;
+/** Header names per packet a shape trie follows at most. */
+const MAX_SHAPE_DEPTH = 128;
+
+/** The little of the WebAssembly API used here (@types/node does not declare it). */
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => WasmModule;
+  Instance: new (module: WasmModule) => { exports: unknown };
+}
+interface WasmModule {
+  readonly __wasmModule?: never;
+}
+interface WasmGlobal {
+  value: number;
+}
+
+interface ScanExports {
+  memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
+  resume: WasmGlobal;
+  atStart: WasmGlobal;
+  scan(end: number, max: number): number;
+  addName(at: number, len: number, id: number): number;
+}
+
+/**
+ * A header-name sequence in the shape trie: a node is reached by the names before it in a packet
+ * (by id); all packets whose names lead to it share one frozen name array.
+ */
+export class ShapeNode {
+  /** The child followed last: the name predicted for the next line. */
+  next: ShapeNode | undefined = undefined;
+  children: Map<number, ShapeNode> | undefined = undefined;
+  private names: readonly string[] | undefined = undefined;
+
+  constructor(
+    /** The name id (-1 at the root). */
+    readonly id: number,
+    readonly key: string,
+    readonly parent: ShapeNode | undefined,
+    /** Header names from the first line through this one. */
+    readonly depth: number,
+    /** Where ActionID is among them (-1: not there), spelt so ... */
+    readonly idExact: number,
+    /** ... and in another case. */
+    readonly idOther: number,
+  ) {}
+
+  /** The header names from the first line through this one: one frozen array for all packets. */
+  path(): readonly string[] {
+    let names = this.names;
+    if (names === undefined) {
+      const arr = new Array<string>(this.depth);
+      arr[this.depth - 1] = this.key;
+      for (let x = this.parent; x !== undefined && x.depth > 0; x = x.parent)
+        arr[x.depth - 1] = x.key;
+      names = Object.freeze(arr);
+      this.names = names;
+    }
+    return names;
+  }
+}
+
+/**
+ * One instance of the WebAssembly line scanner (ami-scan.wat) with what it has learnt: the header
+ * names it knows (id -> one flat string shared by every packet) and the shapes seen (name
+ * sequences, each with one shared name array). Both are bounded (512 names of at most 64 bytes,
+ * 8192 trie nodes); past that, packets are still decoded, their names cut one by one.
+ *
+ * Instances are pooled (acquireScanner / releaseScanner): a decoder takes one for one chunk, so a
+ * packet handler that feeds another decoder gets another instance.
+ */
+export class AmiScanner {
+  private readonly ex: ScanExports;
+  private bytes: Uint8Array;
+  /** The line records, as ints (valid after scan()). */
+  records: Int32Array;
+  /** Where the records start in `records`. */
+  readonly recordBase = RECORDS >> 2;
+  /** Name strings by id. */
+  readonly names: string[] = [];
+  /** 1 when the name is `ActionID`, 2 when it is that in another case, else 0; by id. */
+  readonly actionIdKind: number[] = [];
+  /** Ids by name (to find the id of a name the scanner's cache let go). */
+  private readonly ids = new Map<string, number>();
+  readonly root = new ShapeNode(-1, '', undefined, 0, -1, -1);
+  private shapeNodes = 0;
+  private end = INPUT;
+
+  constructor(wasm: WasmApi, module: WasmModule) {
+    this.ex = new wasm.Instance(module).exports as unknown as ScanExports;
+    this.bytes = new Uint8Array(this.ex.memory.buffer);
+    this.records = new Int32Array(this.ex.memory.buffer);
+    for (let n = 0; n <= 16; n++) this.bytes.fill(0xff, n * 16, n * 16 + n);
+  }
+
+  /** The offset of input positions in the records (record value - INPUT = index in the input). */
+  get inputBase(): number {
+    return INPUT;
+  }
+
+  /** Copies buf[start..end) in as the input (at most MAX_SCAN_INPUT bytes) and rewinds. */
+  load(buf: Uint8Array, start: number, end: number): void {
+    const len = end - start;
+    const need = INPUT + len + 16;
+    if (need > this.bytes.length) {
+      this.ex.memory.grow(Math.ceil((need - this.bytes.length) / PAGE));
+      this.bytes = new Uint8Array(this.ex.memory.buffer);
+      this.records = new Int32Array(this.ex.memory.buffer);
+    }
+    this.bytes.set(start === 0 && end === buf.length ? buf : buf.subarray(start, end), INPUT);
+    this.bytes.fill(0, INPUT + len, INPUT + len + 16);
+    this.end = INPUT + len;
+    this.ex.resume.value = INPUT;
+    this.ex.atStart.value = 1;
+  }
+
+  /** Scans on: the number of line records written (SCAN_RECORDS: there may be more). */
+  scan(): number {
+    return this.ex.scan(this.end, SCAN_RECORDS);
+  }
+
+  /**
+   * The id of name (ASCII, cut from the input at [at, at + len) as addresses in the records),
+   * taught to the scanner so that its next lines carry it; -1 when there is no room or it is too
+   * long.
+   */
+  idOf(name: string, at: number, len: number): number {
+    let id = this.ids.get(name);
+    if (id === undefined) {
+      if (this.names.length >= MAX_NAMES || len > MAX_NAME_BYTES) return -1;
+      id = this.names.length;
+      this.names.push(flat(name));
+      this.actionIdKind.push(
+        name === 'ActionID' ? 1 : name.length === 8 && name.toLowerCase() === 'actionid' ? 2 : 0,
+      );
+      this.ids.set(name, id);
+    }
+    this.ex.addName(at, len, id);
+    return id;
+  }
+
+  /** The node for name `id` after node (made when new), now the predicted one; or undefined. */
+  child(node: ShapeNode, id: number): ShapeNode | undefined {
+    let c = node.children?.get(id);
+    if (c === undefined) {
+      if (this.shapeNodes >= MAX_SHAPE_NODES || node.depth >= MAX_SHAPE_DEPTH) return undefined;
+      const kind = this.actionIdKind[id]!;
+      c = new ShapeNode(
+        id,
+        this.names[id]!,
+        node,
+        node.depth + 1,
+        node.idExact !== -1 ? node.idExact : kind === 1 ? node.depth : -1,
+        node.idOther !== -1 ? node.idOther : kind === 2 ? node.depth : -1,
+      );
+      (node.children ??= new Map()).set(id, c);
+      this.shapeNodes += 1;
+    }
+    node.next = c;
+    return c;
+  }
+}
+
+/**
+ * A flat, internalized copy of s: a name cut from a chunk's text may be a view of it (it would
+ * keep the whole text alive); a property name is a string of its own, and comparing two
+ * internalized strings (a literal like 'Event' is one) is a pointer comparison.
+ */
+function flat(s: string): string {
+  const o: Record<string, number> = {};
+  o[s] = 0;
+  for (const k in o) return k;
+  return s;
+}
+
+const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+let compiled: WasmModule | null | undefined;
+const pool: AmiScanner[] = [];
+/** Free instances kept for reuse at most. */
+const POOL_KEEP = 4;
+
+/** A scanner for one chunk, or undefined where WebAssembly SIMD is not available (then: JS). */
+export function acquireScanner(): AmiScanner | undefined {
+  const s = pool.pop();
+  if (s !== undefined) return s;
+  if (compiled === undefined) {
+    try {
+      if (wasmApi === undefined) throw new Error('no WebAssembly');
+      compiled = new wasmApi.Module(Buffer.from(AMI_SCAN_WASM_BASE64, 'base64'));
+    } catch {
+      // No WebAssembly (node --jitless) or no SIMD: the decoder's JavaScript path.
+      compiled = null;
+    }
+  }
+  return compiled === null ? undefined : new AmiScanner(wasmApi!, compiled);
+}
+
+export function releaseScanner(s: AmiScanner): void {
+  if (pool.length < POOL_KEEP) pool.push(s);
+}
