@@ -27,6 +27,9 @@ export const DEFAULT_AMI_EVENT_FILTER: readonly string[] = Object.freeze([
 
 export type AmiAuthType = 'plain' | 'md5';
 
+/** The read buffer of a plain TCP connection. */
+const READ_BUFFER_BYTES = 64 * 1024;
+
 /** One chunk of wire traffic, as the recorder stores it. `meta` carries a note instead of bytes. */
 export interface AmiWireRecord {
   dir: 'rx' | 'tx' | 'meta';
@@ -234,7 +237,20 @@ export class AmiSocket {
       socket = tlsConnect({ ...tlsOptions, host, port });
       connectEvent = 'secureConnect';
     } else {
-      socket = netConnect({ host, port });
+      // Plain TCP reads into one buffer, filled again and again (no new Buffer per read); the
+      // decoder copies what it keeps of it.
+      const readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+      socket = netConnect({
+        host,
+        port,
+        onread: {
+          buffer: readBuffer,
+          callback: (n: number, buf: Uint8Array): boolean => {
+            this.received(Buffer.from(buf.buffer, buf.byteOffset, n), true);
+            return true;
+          },
+        },
+      });
       connectEvent = 'connect';
     }
     this.socket = socket;
@@ -262,10 +278,8 @@ export class AmiSocket {
       },
       { maxPacketBytes: this.options.maxPacketBytes, expectBanner: true },
     );
-    socket.on('data', (chunk: Buffer) => {
-      this.tap('rx', chunk);
-      this.decoder?.push(chunk);
-    });
+    // TLS sockets read into new Buffers ('data'); plain ones into readBuffer (onread).
+    socket.on('data', (chunk: Buffer) => this.received(chunk, false));
     socket.on('end', () => {
       this.tap('meta', Buffer.alloc(0), 'EOF (peer closed the connection)');
       this.closeError ??= new AmiError(
@@ -277,6 +291,13 @@ export class AmiSocket {
       this.closeError ??= new AmiError(AmiErrorCode.ConnectionClosed, err.message, { cause: err });
     });
     socket.on('close', () => this.finish());
+  }
+
+  /** Bytes read; `reused`: chunk is the read buffer, filled again after this returns. */
+  private received(chunk: Buffer, reused: boolean): void {
+    // The recorder may keep what it is given past this call.
+    if (this.options.tap) this.tap('rx', reused ? Buffer.from(chunk) : chunk);
+    this.decoder?.push(chunk, reused);
   }
 
   private bannerWaiter: ((line: string) => void) | undefined;

@@ -11,7 +11,8 @@ import type { AmiPacket } from './ami-packet';
  * fragments of AMI syntax, random bytes, mutations of the recorded traffic), each cut at random
  * points. For every input: no exception leaves the decoder, it never holds more than
  * maxPacketBytes, its only errors are AMI_PROTOCOL, and the result does not depend on the cuts,
- * nor on whether the WebAssembly line scanner or the JavaScript path read the lines.
+ * nor on whether the WebAssembly line scanner or the JavaScript path read the lines, nor on whether
+ * the chunks come in one read buffer used again (push(chunk, true)).
  */
 
 const RUNS = {
@@ -28,9 +29,12 @@ interface Outcome {
   errors: string[];
 }
 
+/** One read buffer for the `reuse` runs, scribbled over after each push. */
+const readBuffer = Buffer.alloc(64 * 1024);
+
 function run(
   chunks: readonly Uint8Array[],
-  options: { maxPacketBytes: number; expectBanner: boolean; wasm?: boolean },
+  options: { maxPacketBytes: number; expectBanner: boolean; wasm?: boolean; reuse?: boolean },
 ): Outcome {
   const out: Outcome = { banners: [], packets: [], errors: [] };
   const decoder = new AmiDecoder(
@@ -53,7 +57,14 @@ function run(
   );
   const cap = options.maxPacketBytes;
   for (const c of chunks) {
-    decoder.push(Buffer.from(c.buffer, c.byteOffset, c.byteLength));
+    if (options.reuse === true && c.byteLength <= readBuffer.length) {
+      // Like a socket's onread buffer: the same memory for every read.
+      readBuffer.set(c);
+      decoder.push(readBuffer.subarray(0, c.byteLength), true);
+      readBuffer.fill(0xaa);
+    } else {
+      decoder.push(Buffer.from(c.buffer, c.byteOffset, c.byteLength));
+    }
     assert.ok(decoder.bufferedBytes < cap, `holds ${decoder.bufferedBytes} >= ${cap} bytes`);
     if (decoder.isFailed) assert.equal(decoder.bufferedBytes, 0, 'holds nothing after an error');
   }
@@ -85,6 +96,8 @@ function check(
   const whole = run([data], options);
   const pieces = run(cut(data, points), options);
   assert.deepEqual(pieces, whole);
+  // Read into one buffer filled again and again: what the decoder keeps is its own copy.
+  assert.deepEqual(run(cut(data, points), { ...options, reuse: true }), whole);
   // The WebAssembly scanner (the default) and the JavaScript path find the same packets.
   const js = run([data], { ...options, wasm: false });
   assert.deepEqual(js, whole);

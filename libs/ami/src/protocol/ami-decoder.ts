@@ -86,6 +86,8 @@ export class AmiDecoder {
   private readonly scratchValues: string[] = [];
   /** Whether what is held is an old-style command answer (its first line is complete). */
   private heldFollows = false;
+  /** Whether the chunk being pushed is a read buffer that will be filled again (keep copies). */
+  private reused = false;
   /** Whether its `--END COMMAND--` marker is among the held bytes. */
   private heldMarker = false;
   /** The character that began the last run of bytes over 0x7f (a UTF-8 lead byte), or ''. */
@@ -130,11 +132,12 @@ export class AmiDecoder {
   /**
    * Feeds the next bytes of the stream; handlers run before it returns (a handler may reset() the
    * decoder, but must not push into it). The decoder may keep a view of the chunk's unfinished
-   * tail until the next push: do not write into a pushed Buffer again (a socket's reads are fresh
-   * Buffers; a reused read buffer needs a copy first).
+   * tail until the next push: do not write into a pushed Buffer again, unless `reused` is true
+   * (a read buffer the socket fills again: then what is kept is copied).
    */
-  push(chunk: Buffer): void {
+  push(chunk: Buffer, reused = false): void {
     if (this.failed || chunk.length === 0) return;
+    this.reused = reused;
     if (this.expectBanner && !this.bannerSeen) {
       const rest = this.banner(chunk);
       if (rest === undefined) return;
@@ -200,7 +203,7 @@ export class AmiDecoder {
         this.fail(`no AMI banner in the first ${limit} bytes`);
         return undefined;
       }
-      this.pending.push(chunk);
+      this.pending.push(this.reused ? Buffer.from(chunk) : chunk);
       this.pendingLength += chunk.length;
       return undefined;
     }
@@ -263,7 +266,7 @@ export class AmiDecoder {
       this.fail(`AMI packet larger than maxPacketBytes (${this.max} bytes)`);
       return;
     }
-    this.pending.push(chunk);
+    this.pending.push(this.reused ? Buffer.from(chunk) : chunk);
     this.pendingLength = total;
   }
 
@@ -328,8 +331,9 @@ export class AmiDecoder {
       return;
     }
     const view = data.subarray(from);
-    // A copy when it is a small part of a large chunk, so the chunk can be freed.
-    this.pending = [rest * 4 < n ? Buffer.from(view) : view];
+    // A copy when it is a small part of a large chunk, so the chunk can be freed, and always when
+    // the chunk is a read buffer that will be filled again.
+    this.pending = [rest * 4 < n || this.reused ? Buffer.from(view) : view];
     this.pendingLength = rest;
     this.heldFollows = isFollows(data, from);
     this.heldMarker = this.heldFollows && data.indexOf(END_COMMAND, from) !== -1;
@@ -461,7 +465,8 @@ export class AmiDecoder {
             node = undefined;
           }
         }
-        const value = flags === 0 ? text.slice(vs, le) : utf8(buf, start + vs, start + le);
+        const value =
+          flags === 0 ? text.slice(vs, le) : scanner.utf8(text, buf, start + vs, vs, le);
         if (first && value === 'Follows' && isResponse(key)) return start + ls;
         first = false;
         keys[count] = key;

@@ -43,16 +43,6 @@
                 (v128.load (i32.shl (i32.sub (local.get $len) (local.get $i)) (i32.const 4))))
       (v128.load (i32.add (local.get $addr) (local.get $i))))))
 
-  ;; Whether the name at [at, at + len) (1 <= len <= 64) equals the zero-padded one at addr.
-  (func $same (param $at i32) (param $len i32) (param $addr i32) (result i32)
-    (if (result i32) (i32.le_u (local.get $len) (i32.const 16))
-      (then
-        (i8x16.all_true (i8x16.eq
-          (v128.and (v128.load align=1 (local.get $at))
-                    (v128.load (i32.shl (local.get $len) (i32.const 4))))
-          (v128.load (local.get $addr)))))
-      (else (call $sameLong (local.get $at) (local.get $len) (local.get $addr)))))
-
   ;; The address of the cache set for the name at [at, at + len) (1 <= len <= 64).
   (func $set (param $at i32) (param $len i32) (result i32)
     (local $w i64)
@@ -73,22 +63,6 @@
                    (i64.const 0x9E3779B97F4A7C15))
           (i64.const 53)))
         (i32.const 5))))
-
-  ;; The id of the name at [at, at + len), or -1.
-  (func $find (param $at i32) (param $len i32) (result i32)
-    (local $set i32)
-    (if (i32.gt_u (i32.sub (local.get $len) (i32.const 1)) (i32.const 63))
-      (then (return (i32.const -1))))
-    (local.set $set (call $set (local.get $at) (local.get $len)))
-    (if (i32.eq (i32.load (local.get $set)) (local.get $len))
-      (then
-        (if (call $same (local.get $at) (local.get $len) (i32.load offset=4 (local.get $set)))
-          (then (return (i32.sub (i32.load offset=8 (local.get $set)) (i32.const 1)))))))
-    (if (i32.eq (i32.load offset=16 (local.get $set)) (local.get $len))
-      (then
-        (if (call $same (local.get $at) (local.get $len) (i32.load offset=20 (local.get $set)))
-          (then (return (i32.sub (i32.load offset=24 (local.get $set)) (i32.const 1)))))))
-    (i32.const -1))
 
   ;; Teaches the name at [at, at + len) as id (0..511): 1, or 0 when it cannot be (length 0 or
   ;; over 64, id out of range). A cache: the first slot of its set when free, else the second
@@ -118,7 +92,8 @@
     (local $ls i32) (local $colon i32) (local $high i32) (local $p i32)
     (local $v v128) (local $mLF i32) (local $mCO i32) (local $t i32) (local $below i32)
     (local $lf i32) (local $le i32) (local $ke i32) (local $vs i32) (local $b i32)
-    (local $fl i32) (local $i i32) (local $id i32) (local $kl i32)
+    (local $fl i32) (local $i i32) (local $id i32) (local $kl i32) (local $w i64) (local $set i32)
+    (local $addr i32)
     (local.set $pos (global.get $resume))
     (local.set $start (global.get $atStart))
     (local.set $rec (i32.const 98816))
@@ -204,10 +179,55 @@
                           (then (local.set $fl (i32.const 3)) (br $ascii)))
                         (local.set $i (i32.add (local.get $i) (i32.const 1)))
                         (br $name)))))
-                ;; Names with bytes over 0x7f are never taught.
-                (if (i32.ne (local.get $fl) (i32.const 3))
-                  (then
-                    (local.set $id (call $find (local.get $ls) (i32.sub (local.get $ke) (local.get $ls)))))))
+                ;; The name's id, when the cache knows it (written out here: calls cost). Names
+                ;; with bytes over 0x7f are never taught.
+                (local.set $kl (i32.sub (local.get $ke) (local.get $ls)))
+                (block $known
+                  (br_if $known (i32.eq (local.get $fl) (i32.const 3)))
+                  (br_if $known (i32.gt_u (i32.sub (local.get $kl) (i32.const 1)) (i32.const 63)))
+                  (local.set $w (i64.load align=1 (local.get $ls)))
+                  (if (i32.lt_u (local.get $kl) (i32.const 8))
+                    (then
+                      (local.set $w (i64.and (local.get $w)
+                        (i64.shr_u (i64.const -1)
+                          (i64.extend_i32_u (i32.sub (i32.const 64) (i32.shl (local.get $kl) (i32.const 3))))))))
+                    (else
+                      (local.set $w (i64.xor (local.get $w)
+                        (i64.mul (i64.load align=1 (i32.sub (local.get $ke) (i32.const 8)))
+                                 (i64.const 0xC2B2AE3D27D4EB4F))))))
+                  (local.set $set (i32.add (i32.const 512)
+                    (i32.shl
+                      (i32.wrap_i64 (i64.shr_u
+                        (i64.mul (i64.xor (local.get $w) (i64.extend_i32_u (local.get $kl)))
+                                 (i64.const 0x9E3779B97F4A7C15))
+                        (i64.const 53)))
+                      (i32.const 5))))
+                  (if (i32.eq (i32.load offset=0 (local.get $set)) (local.get $kl))
+                    (then
+                      (local.set $addr (i32.load offset=4 (local.get $set)))
+                      (if (if (result i32) (i32.le_u (local.get $kl) (i32.const 16))
+                            (then
+                              (i8x16.all_true (i8x16.eq
+                                (v128.and (v128.load align=1 (local.get $ls))
+                                          (v128.load (i32.shl (local.get $kl) (i32.const 4))))
+                                (v128.load (local.get $addr)))))
+                            (else (call $sameLong (local.get $ls) (local.get $kl) (local.get $addr))))
+                        (then
+                          (local.set $id (i32.sub (i32.load offset=8 (local.get $set)) (i32.const 1)))
+                          (br $known)))))
+                  (if (i32.eq (i32.load offset=16 (local.get $set)) (local.get $kl))
+                    (then
+                      (local.set $addr (i32.load offset=20 (local.get $set)))
+                      (if (if (result i32) (i32.le_u (local.get $kl) (i32.const 16))
+                            (then
+                              (i8x16.all_true (i8x16.eq
+                                (v128.and (v128.load align=1 (local.get $ls))
+                                          (v128.load (i32.shl (local.get $kl) (i32.const 4))))
+                                (v128.load (local.get $addr)))))
+                            (else (call $sameLong (local.get $ls) (local.get $kl) (local.get $addr))))
+                        (then
+                          (local.set $id (i32.sub (i32.load offset=24 (local.get $set)) (i32.const 1)))
+                          (br $known)))))))
               (else (local.set $ke (i32.const -1))))))
         (i32.store (local.get $rec) (local.get $ls))
         (i32.store offset=4 (local.get $rec) (local.get $ke))

@@ -13,6 +13,9 @@ const MAX_NAMES = 512;
 const MAX_NAME_BYTES = 64;
 /** The largest input scanned (bigger ones are parsed without the scanner). */
 export const MAX_SCAN_INPUT = 8 * 1024 * 1024;
+/** Decoded values a scanner keeps at most, and the longest one kept (bytes). */
+const DECODED_KEEP = 2048;
+const DECODED_MAX_BYTES = 96;
 /** Nodes of a shape trie at most (then new shapes are decoded without it). */
 const MAX_SHAPE_NODES = 8192;
 /** Header names per packet a shape trie follows at most. */
@@ -99,6 +102,11 @@ export class AmiScanner {
   /** Ids by name (to find the id of a name the scanner's cache let go). */
   private readonly ids = new Map<string, number>();
   readonly root = new ShapeNode(-1, '', undefined, 0, -1, -1);
+  /**
+   * Values with bytes over 0x7f, decoded, by their bytes as latin1 (a caller's name comes back in
+   * most events of its call): at most DECODED_KEEP of at most DECODED_MAX_BYTES bytes each.
+   */
+  private readonly decoded = new Map<string, string>();
   private shapeNodes = 0;
   private end = INPUT;
 
@@ -153,6 +161,23 @@ export class AmiScanner {
     }
     this.ex.addName(at, len, id);
     return id;
+  }
+
+  /**
+   * text[from..to) (latin1: one character per byte) decoded as UTF-8; buf[bufFrom..] holds the
+   * same bytes.
+   */
+  utf8(text: string, buf: Buffer, bufFrom: number, from: number, to: number): string {
+    if (to - from > DECODED_MAX_BYTES) return buf.toString('utf8', bufFrom, bufFrom + to - from);
+    const bytes = text.slice(from, to);
+    let s = this.decoded.get(bytes);
+    if (s === undefined) {
+      s = buf.toString('utf8', bufFrom, bufFrom + to - from);
+      if (this.decoded.size >= DECODED_KEEP) this.decoded.clear();
+      // A flat key: a cut of the chunk's text would keep all of it alive.
+      this.decoded.set(flat(bytes), s);
+    }
+    return s;
   }
 
   /** The node for name `id` after node (made when new), now the predicted one; or undefined. */
