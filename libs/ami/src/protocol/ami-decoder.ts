@@ -375,6 +375,7 @@ export class AmiDecoder {
     scanner.load(buf, start, end);
     const base = scanner.inputBase;
     const names = scanner.names;
+    const root = scanner.root;
     const generation = this.generation;
     const keys = this.scratchKeys;
     const values = this.scratchValues;
@@ -384,7 +385,7 @@ export class AmiDecoder {
     let idExact = -1;
     let idOther = -1;
     // The packet's place in the shape trie (its names so far); undefined once off it.
-    let node: ShapeNode | undefined = scanner.root;
+    let node: ShapeNode | undefined = root;
     for (;;) {
       const lines = scanner.scan();
       const recs = scanner.records;
@@ -414,7 +415,7 @@ export class AmiDecoder {
             if (this.failed || generation !== this.generation) return -1;
           }
           first = true;
-          node = scanner.root;
+          node = root;
           continue;
         }
         const ls = recs[r]! - base;

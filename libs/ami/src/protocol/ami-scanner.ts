@@ -1,6 +1,8 @@
 import { AMI_SCAN_WASM_BASE64 } from './ami-scan.wasm';
 
 /** Where things are in the scanner's memory (see ami-scan.wat). */
+const NAME_SLOTS = 512;
+const NAME_SLOTS_END = 66048;
 const RECORDS = 98816;
 const INPUT = 196608;
 const PAGE = 65536;
@@ -83,7 +85,8 @@ export class ShapeNode {
  * One instance of the WebAssembly line scanner (ami-scan.wat) with what it has learnt: the header
  * names it knows (id -> one flat string shared by every packet) and the shapes seen (name
  * sequences, each with one shared name array). Both are bounded (512 names of at most 64 bytes,
- * 8192 trie nodes); past that, packets are still decoded, their names cut one by one.
+ * 8192 trie nodes): when one is full, the scanner forgets both before its next chunk and learns
+ * again (meanwhile packets are decoded with their names cut one by one: slower, the same).
  *
  * Instances are pooled (acquireScanner / releaseScanner): a decoder takes one for one chunk, so a
  * packet handler that feeds another decoder gets another instance.
@@ -101,7 +104,13 @@ export class AmiScanner {
   readonly actionIdKind: number[] = [];
   /** Ids by name (to find the id of a name the scanner's cache let go). */
   private readonly ids = new Map<string, number>();
-  readonly root = new ShapeNode(-1, '', undefined, 0, -1, -1);
+  /** The shape trie (new when the scanner forgets what it learnt). */
+  root = new ShapeNode(-1, '', undefined, 0, -1, -1);
+  /**
+   * Set when the names or the trie are full: at the next load() everything learnt is forgotten
+   * and learnt again from the traffic of now (never within a chunk: its records hold old ids).
+   */
+  private full = false;
   /**
    * Values with bytes over 0x7f, decoded, by their bytes as latin1 (a caller's name comes back in
    * most events of its call): at most DECODED_KEEP of at most DECODED_MAX_BYTES bytes each.
@@ -124,6 +133,7 @@ export class AmiScanner {
 
   /** Copies buf[start..end) in as the input (at most MAX_SCAN_INPUT bytes) and rewinds. */
   load(buf: Uint8Array, start: number, end: number): void {
+    if (this.full) this.forget();
     const len = end - start;
     const need = INPUT + len + 16;
     if (need > this.bytes.length) {
@@ -136,6 +146,17 @@ export class AmiScanner {
     this.end = INPUT + len;
     this.ex.resume.value = INPUT;
     this.ex.atStart.value = 1;
+  }
+
+  /** Forgets the names and shapes learnt (the packets made so far keep theirs). */
+  private forget(): void {
+    this.full = false;
+    this.names.length = 0;
+    this.actionIdKind.length = 0;
+    this.ids.clear();
+    this.root = new ShapeNode(-1, '', undefined, 0, -1, -1);
+    this.shapeNodes = 0;
+    this.bytes.fill(0, NAME_SLOTS, NAME_SLOTS_END);
   }
 
   /** Scans on: the number of line records written (SCAN_RECORDS: there may be more). */
@@ -151,7 +172,11 @@ export class AmiScanner {
   idOf(name: string, at: number, len: number): number {
     let id = this.ids.get(name);
     if (id === undefined) {
-      if (this.names.length >= MAX_NAMES || len > MAX_NAME_BYTES) return -1;
+      if (len > MAX_NAME_BYTES) return -1;
+      if (this.names.length >= MAX_NAMES) {
+        this.full = true;
+        return -1;
+      }
       id = this.names.length;
       this.names.push(flat(name));
       this.actionIdKind.push(
@@ -184,7 +209,11 @@ export class AmiScanner {
   child(node: ShapeNode, id: number): ShapeNode | undefined {
     let c = node.children?.get(id);
     if (c === undefined) {
-      if (this.shapeNodes >= MAX_SHAPE_NODES || node.depth >= MAX_SHAPE_DEPTH) return undefined;
+      if (node.depth >= MAX_SHAPE_DEPTH) return undefined;
+      if (this.shapeNodes >= MAX_SHAPE_NODES) {
+        this.full = true;
+        return undefined;
+      }
       const kind = this.actionIdKind[id]!;
       c = new ShapeNode(
         id,
