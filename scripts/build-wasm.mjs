@@ -12,13 +12,20 @@ const source = join(dir, 'ami-scan.wat');
 const target = join(dir, 'ami-scan.wasm.ts');
 
 const tools = await wabt();
-const module = tools.parseWat('ami-scan.wat', readFileSync(source, 'utf8'), {
-  simd: true,
-  bulk_memory: true,
-});
-module.validate();
-const { buffer } = module.toBinary({});
-module.destroy();
+let buffer;
+try {
+  const module = tools.parseWat('ami-scan.wat', readFileSync(source, 'utf8'), {
+    simd: true,
+    bulk_memory: true,
+  });
+  module.validate();
+  buffer = module.toBinary({}).buffer;
+  module.destroy();
+} catch (e) {
+  // wabt's message names the line and column; its stack would print wabt's whole source.
+  console.error(`${source}: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+}
 const base64 = Buffer.from(buffer).toString('base64');
 const lines = base64.match(/.{1,96}/g) ?? [];
 const text =

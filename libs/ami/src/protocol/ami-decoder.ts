@@ -373,7 +373,6 @@ export class AmiDecoder {
   private parseScanned(scanner: AmiScanner, buf: Buffer, start: number, end: number): number {
     const text = latin1(buf, start, end);
     scanner.load(buf, start, end);
-    const base = scanner.inputBase;
     const names = scanner.names;
     const root = scanner.root;
     const generation = this.generation;
@@ -382,9 +381,11 @@ export class AmiDecoder {
     let count = 0;
     let raw: string[] | undefined;
     let first = true;
+    // Where ActionID is, once off the trie (on it, the node knows).
     let idExact = -1;
     let idOther = -1;
-    // The packet's place in the shape trie (its names so far); undefined once off it.
+    // The packet's place in the shape trie (its names so far); undefined once off it. On it,
+    // the names are the node's path and `keys` is not filled.
     let node: ShapeNode | undefined = root;
     for (;;) {
       const lines = scanner.scan();
@@ -395,8 +396,13 @@ export class AmiDecoder {
         if (ke === -2) {
           // An empty line: the packet is whole.
           if (count > 0 || raw !== undefined) {
-            const packetKeys =
-              count === 0 ? NO_NAMES : node !== undefined ? node.path() : keys.slice(0, count);
+            let packetKeys: readonly string[];
+            if (count === 0) packetKeys = NO_NAMES;
+            else if (node !== undefined) {
+              packetKeys = node.path();
+              idExact = node.idExact;
+              idOther = node.idOther;
+            } else packetKeys = keys.slice(0, count);
             const packet = new AmiPacket(
               packetKeys,
               values.slice(0, count),
@@ -418,8 +424,8 @@ export class AmiDecoder {
           node = root;
           continue;
         }
-        const ls = recs[r]! - base;
-        const le = recs[r + 3]! - base;
+        const ls = recs[r]!;
+        const le = recs[r + 3]!;
         const flags = recs[r + 4]!;
         if (ke === -1) {
           // A line without a name: command output (Asterisk < 14).
@@ -428,49 +434,59 @@ export class AmiDecoder {
           first = false;
           continue;
         }
-        const kEnd = ke - base;
-        const vs = recs[r + 2]! - base;
         let id = recs[r + 5]!;
+        // A name the scanner does not know (yet): taught, when there is room.
+        if (id === -1 && flags !== 3) id = scanner.idOf(text.slice(ls, ke), ls, ke - ls);
         let key: string;
-        if (id === -1 && flags !== 3) {
-          // A name the scanner does not know (yet): taught, when there is room.
-          key = text.slice(ls, kEnd);
-          id = scanner.idOf(key, recs[r]!, ke - recs[r]!);
-        } else {
-          key = '';
-        }
         if (id !== -1) {
           key = names[id]!;
           if (node !== undefined) {
             const guess: ShapeNode | undefined = node.next;
-            node = guess !== undefined && guess.id === id ? guess : scanner.child(node, id);
+            if (guess !== undefined && guess.id === id) node = guess;
+            else {
+              const next = scanner.child(node, id);
+              if (next === undefined) {
+                this.offTrie(node, count);
+                idExact = node.idExact;
+                idOther = node.idOther;
+              }
+              node = next;
+            }
           }
-          if (node !== undefined) {
-            idExact = node.idExact;
-            idOther = node.idOther;
-          } else if (idExact === -1) {
-            const kind = scanner.actionIdKind[id]!;
-            if (kind === 1) idExact = count;
-            else if (kind === 2 && idOther === -1) idOther = count;
+          if (node === undefined) {
+            if (idExact === -1) {
+              const kind = scanner.actionIdKind[id]!;
+              if (kind === 1) idExact = count;
+              else if (kind === 2 && idOther === -1) idOther = count;
+            }
+            keys[count] = key;
           }
         } else {
-          // Not in the trie from here: a name with bytes over 0x7f, or no room for more names.
-          if (flags === 3) key = utf8(buf, start + ls, start + kEnd);
-          else if (kEnd - ls === 8 && idExact === -1) {
-            const kind = actionIdAt(buf, start + ls);
-            if (kind === 1) idExact = count;
-            else if (kind === 2 && idOther === -1) idOther = count;
-          }
+          // Off the trie from here: a name with bytes over 0x7f, or no room for more names.
           if (node !== undefined) {
-            for (let i = 0; i < count; i++) keys[i] = node.path()[i]!;
+            this.offTrie(node, count);
+            idExact = node.idExact;
+            idOther = node.idOther;
             node = undefined;
           }
+          if (flags === 3) key = utf8(buf, start + ls, start + ke);
+          else {
+            key = text.slice(ls, ke);
+            if (ke - ls === 8 && idExact === -1) {
+              const kind = actionIdAt(buf, start + ls);
+              if (kind === 1) idExact = count;
+              else if (kind === 2 && idOther === -1) idOther = count;
+            }
+          }
+          keys[count] = key;
         }
+        const vs = recs[r + 2]!;
         const value =
           flags === 0 ? text.slice(vs, le) : scanner.utf8(text, buf, start + vs, vs, le);
-        if (first && value === 'Follows' && isResponse(key)) return start + ls;
-        first = false;
-        keys[count] = key;
+        if (first) {
+          if (value === 'Follows' && isResponse(key)) return start + ls;
+          first = false;
+        }
         values[count] = value;
         count += 1;
       }
@@ -478,6 +494,10 @@ export class AmiDecoder {
     }
     // The text ends with an empty line: nothing is left (kept for safety).
     if (count > 0 || raw !== undefined) {
+      if (node !== undefined && count > 0) {
+        idExact = node.idExact;
+        idOther = node.idOther;
+      }
       this.handlers.onPacket(
         new AmiPacket(
           node !== undefined && count > 0 ? node.path() : keys.slice(0, count),
@@ -488,6 +508,12 @@ export class AmiDecoder {
       );
     }
     return -1;
+  }
+
+  /** A packet leaves the shape trie at its line `count`: its names so far go to the scratch. */
+  private offTrie(node: ShapeNode, count: number): void {
+    const path = count > 0 ? node.path() : NO_NAMES;
+    for (let i = 0; i < count; i++) this.scratchKeys[i] = path[i]!;
   }
 
   /** parseText in JavaScript alone (no WebAssembly, or an input over MAX_SCAN_INPUT). */

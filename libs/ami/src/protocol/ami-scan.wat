@@ -12,14 +12,15 @@
 ;;                     each; a set is chosen by a hash of the name (slot length 0: empty)
 ;;   [66048, 98816)    names: 512 x 64 bytes, zero padded (id n at 66048 + 64 n)
 ;;   [98816, 148000)   line records: 2048 x 6 i32 (below)
-;;   [196608, ...)     the input, then 16 zero bytes (the memory grows to fit it)
+;;   [196608, ...)     the input, then 32 zero bytes (the memory grows to fit it)
 ;;
 ;; A line record: start, name end (-1: no `name:` in the line, -2: an empty line, the end of a
 ;; packet), value start, end (without CR), flags (1: a byte over 0x7f in the line, 3: in the name),
-;; name id (-1: not known). All of them addresses. Semantics: see parseText in ami-decoder.ts
-;; (between packets CR and LF bytes are skipped; a line ends at LF, one CR before it is dropped; the
-;; name is before the first ':' when that is after the line's first byte and before its end, with
-;; spaces before the ':' dropped; the value starts after the ':' and any spaces and tabs).
+;; name id (-1: not known); positions count from the input's first byte. Semantics: see parseText
+;; in ami-decoder.ts (between packets CR and LF bytes are skipped; a line ends at LF, one CR before
+;; it is dropped; the name is before the first ':' when that is after the line's first byte and
+;; before its end, with spaces before the ':' dropped; the value starts after the ':' and any
+;; spaces and tabs).
 (module
   (memory (export "memory") 4)
   ;; Where the next scan starts, and whether a packet starts there (between packets).
@@ -64,7 +65,7 @@
           (i64.const 53)))
         (i32.const 5))))
 
-  ;; Teaches the name at [at, at + len) as id (0..511): 1, or 0 when it cannot be (length 0 or
+  ;; Teaches the name at [at, at + len) (addresses) as id (0..511): 1, or 0 when it cannot be (length 0 or
   ;; over 64, id out of range). A cache: the first slot of its set when free, else the second
   ;; (a name pushed out is taught again by the decoder when it meets it).
   (func (export "addName") (param $at i32) (param $len i32) (param $id i32) (result i32)
@@ -85,12 +86,12 @@
     (i32.const 1))
 
   ;; scan(end, max): records for the lines of [resume, end) at 98816, at most max (<= 2048) of
-  ;; them; returns how many. The bytes from end on must be zero for 16 bytes. resume and atStart
+  ;; them; returns how many. The bytes from end on must be zero for 32 bytes. resume and atStart
   ;; are left where the next call goes on.
   (func (export "scan") (param $end i32) (param $max i32) (result i32)
     (local $pos i32) (local $start i32) (local $n i32) (local $rec i32)
     (local $ls i32) (local $colon i32) (local $high i32) (local $p i32)
-    (local $v v128) (local $mLF i32) (local $mCO i32) (local $t i32) (local $below i32)
+    (local $v v128) (local $v2 v128) (local $mHI i32) (local $mLF i32) (local $mCO i32) (local $t i32) (local $below i32)
     (local $lf i32) (local $le i32) (local $ke i32) (local $vs i32) (local $b i32)
     (local $fl i32) (local $i i32) (local $id i32) (local $kl i32) (local $w i64) (local $set i32)
     (local $addr i32)
@@ -119,23 +120,30 @@
           (loop $blocks
             (if (i32.ge_u (local.get $p) (local.get $end))
               (then (local.set $lf (local.get $end)) (br $found)))
+            ;; 32 bytes a step (most lines fit): masks of LF, ':' and bytes over 0x7f.
             (local.set $v (v128.load align=1 (local.get $p)))
-            (local.set $mLF (i8x16.bitmask (i8x16.eq (local.get $v) (i8x16.splat (i32.const 10)))))
-            (local.set $mCO (i8x16.bitmask (i8x16.eq (local.get $v) (i8x16.splat (i32.const 58)))))
+            (local.set $v2 (v128.load offset=16 align=1 (local.get $p)))
+            (local.set $mLF (i32.or
+              (i8x16.bitmask (i8x16.eq (local.get $v) (i8x16.splat (i32.const 10))))
+              (i32.shl (i8x16.bitmask (i8x16.eq (local.get $v2) (i8x16.splat (i32.const 10)))) (i32.const 16))))
+            (local.set $mCO (i32.or
+              (i8x16.bitmask (i8x16.eq (local.get $v) (i8x16.splat (i32.const 58))))
+              (i32.shl (i8x16.bitmask (i8x16.eq (local.get $v2) (i8x16.splat (i32.const 58)))) (i32.const 16))))
+            (local.set $mHI (i32.or (i8x16.bitmask (local.get $v))
+              (i32.shl (i8x16.bitmask (local.get $v2)) (i32.const 16))))
             (if (i32.eqz (local.get $mLF))
               (then
                 (if (i32.and (i32.lt_s (local.get $colon) (i32.const 0)) (i32.ne (local.get $mCO) (i32.const 0)))
                   (then (local.set $colon (i32.add (local.get $p) (i32.ctz (local.get $mCO))))))
-                (local.set $high (i32.or (local.get $high) (i8x16.bitmask (local.get $v))))
-                (local.set $p (i32.add (local.get $p) (i32.const 16)))
+                (local.set $high (i32.or (local.get $high) (local.get $mHI)))
+                (local.set $p (i32.add (local.get $p) (i32.const 32)))
                 (br $blocks)))
             (local.set $t (i32.ctz (local.get $mLF)))
             (local.set $below (i32.sub (i32.shl (i32.const 1) (local.get $t)) (i32.const 1)))
             (local.set $mCO (i32.and (local.get $mCO) (local.get $below)))
             (if (i32.and (i32.lt_s (local.get $colon) (i32.const 0)) (i32.ne (local.get $mCO) (i32.const 0)))
               (then (local.set $colon (i32.add (local.get $p) (i32.ctz (local.get $mCO))))))
-            (local.set $high
-              (i32.or (local.get $high) (i32.and (i8x16.bitmask (local.get $v)) (local.get $below))))
+            (local.set $high (i32.or (local.get $high) (i32.and (local.get $mHI) (local.get $below))))
             (local.set $lf (i32.add (local.get $p) (local.get $t)))
             (if (i32.gt_u (local.get $lf) (local.get $end)) (then (local.set $lf (local.get $end))))))
         (local.set $le (local.get $lf))
@@ -229,10 +237,12 @@
                           (local.set $id (i32.sub (i32.load offset=24 (local.get $set)) (i32.const 1)))
                           (br $known)))))))
               (else (local.set $ke (i32.const -1))))))
-        (i32.store (local.get $rec) (local.get $ls))
-        (i32.store offset=4 (local.get $rec) (local.get $ke))
-        (i32.store offset=8 (local.get $rec) (local.get $vs))
-        (i32.store offset=12 (local.get $rec) (local.get $le))
+        ;; Positions in the input (from its first byte), not addresses.
+        (i32.store (local.get $rec) (i32.sub (local.get $ls) (i32.const 196608)))
+        (i32.store offset=4 (local.get $rec)
+          (select (i32.sub (local.get $ke) (i32.const 196608)) (local.get $ke) (i32.ge_s (local.get $ke) (i32.const 0))))
+        (i32.store offset=8 (local.get $rec) (i32.sub (local.get $vs) (i32.const 196608)))
+        (i32.store offset=12 (local.get $rec) (i32.sub (local.get $le) (i32.const 196608)))
         (i32.store offset=16 (local.get $rec) (local.get $fl))
         (i32.store offset=20 (local.get $rec) (local.get $id))
         (local.set $rec (i32.add (local.get $rec) (i32.const 24)))

@@ -6,6 +6,8 @@ const NAME_SLOTS_END = 66048;
 const RECORDS = 98816;
 const INPUT = 196608;
 const PAGE = 65536;
+/** Zero bytes after the input (the scanner reads 32 bytes a step). */
+const PAD = 32;
 /** Line records one scan() call writes at most. */
 export const SCAN_RECORDS = 2048;
 /** Ints per line record. */
@@ -126,23 +128,18 @@ export class AmiScanner {
     for (let n = 0; n <= 16; n++) this.bytes.fill(0xff, n * 16, n * 16 + n);
   }
 
-  /** The offset of input positions in the records (record value - INPUT = index in the input). */
-  get inputBase(): number {
-    return INPUT;
-  }
-
   /** Copies buf[start..end) in as the input (at most MAX_SCAN_INPUT bytes) and rewinds. */
   load(buf: Uint8Array, start: number, end: number): void {
     if (this.full) this.forget();
     const len = end - start;
-    const need = INPUT + len + 16;
+    const need = INPUT + len + PAD;
     if (need > this.bytes.length) {
       this.ex.memory.grow(Math.ceil((need - this.bytes.length) / PAGE));
       this.bytes = new Uint8Array(this.ex.memory.buffer);
       this.records = new Int32Array(this.ex.memory.buffer);
     }
     this.bytes.set(start === 0 && end === buf.length ? buf : buf.subarray(start, end), INPUT);
-    this.bytes.fill(0, INPUT + len, INPUT + len + 16);
+    this.bytes.fill(0, INPUT + len, INPUT + len + PAD);
     this.end = INPUT + len;
     this.ex.resume.value = INPUT;
     this.ex.atStart.value = 1;
@@ -165,9 +162,8 @@ export class AmiScanner {
   }
 
   /**
-   * The id of name (ASCII, cut from the input at [at, at + len) as addresses in the records),
-   * taught to the scanner so that its next lines carry it; -1 when there is no room or it is too
-   * long.
+   * The id of name (ASCII, cut from the input at [at, at + len), positions in the input), taught
+   * to the scanner so that its next lines carry it; -1 when there is no room or it is too long.
    */
   idOf(name: string, at: number, len: number): number {
     let id = this.ids.get(name);
@@ -184,7 +180,7 @@ export class AmiScanner {
       );
       this.ids.set(name, id);
     }
-    this.ex.addName(at, len, id);
+    this.ex.addName(INPUT + at, len, id);
     return id;
   }
 
