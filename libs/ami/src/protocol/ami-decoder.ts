@@ -63,12 +63,15 @@ const TOKEN_KEY = /^[A-Za-z0-9_-]+$/;
  *   first line that is not a banner. After an error the decoder holds nothing and ignores input
  *   until reset(). Unfinished input is kept below maxPacketBytes, never more.
  *
- * Speed: the bytes up to the last packet end of a chunk become one latin1 string (a copy, no
- * decoding; character index = byte index), lines are cut from it with indexOf and slice, and only
- * the few values that hold bytes over 0x7f (Cyrillic names ...) are decoded as UTF-8 from the
- * bytes (splitting at ASCII bytes, CR, LF or ':', gives the same text as decoding the whole).
- * Held bytes are copied once, when the packet they begin ends; header and value lists are
- * filled in reused arrays and copied once per packet. Measured by `npm run bench:ami`.
+ * Speed (docs/ami.md, "The decoder and its speed"; measured by `npm run bench:ami`): the bytes up
+ * to the last packet end of a chunk become one latin1 string (a copy, no decoding; character index
+ * = byte index); the WebAssembly scanner (ami-scanner.ts, ami-scan.wat) finds the lines and the
+ * header names it has learnt, so that names are shared strings and packets of one shape share one
+ * name array; values are cut from the string, and only those holding bytes over 0x7f (Cyrillic
+ * names ...) are decoded as UTF-8 from the bytes (splitting at ASCII bytes, CR, LF or ':', gives
+ * the same text as decoding the whole). Without WebAssembly (or `wasm: false`), parseTextJs does
+ * the same in JavaScript with indexOf and slice. Held bytes are copied once, when the packet they
+ * begin ends; value lists are filled in a reused array and copied once per packet.
  */
 export class AmiDecoder {
   private readonly max: number;
