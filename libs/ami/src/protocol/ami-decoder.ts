@@ -361,6 +361,7 @@ export class AmiDecoder {
     const scanner = this.wasm && end - start <= MAX_SCAN_INPUT ? acquireScanner() : undefined;
     if (scanner === undefined) return this.parseTextJs(buf, start, end);
     try {
+      if (!scanner.load(buf, start, end)) return this.parseTextJs(buf, start, end);
       return this.parseScanned(scanner, buf, start, end);
     } finally {
       releaseScanner(scanner);
@@ -368,14 +369,14 @@ export class AmiDecoder {
   }
 
   /**
-   * parseText with the WebAssembly scanner: it finds the lines (and the names it was taught) of
-   * many packets in one call; here strings are only cut. A name the scanner knows is one shared
-   * string, and packets with the same names in the same order share one name array (the shape
-   * trie). The same packets as parseTextJs, which tests check on generated input.
+   * parseText with the WebAssembly scanner (buf[start..end) loaded in it): it finds the lines
+   * (and the names it was taught) of many packets in one call; here strings are only cut. A name
+   * the scanner knows is one shared string, and packets with the same names in the same order
+   * share one name array (the shape trie). The same packets as parseTextJs, which tests check on
+   * generated input.
    */
   private parseScanned(scanner: AmiScanner, buf: Buffer, start: number, end: number): number {
     const text = latin1(buf, start, end);
-    scanner.load(buf, start, end);
     const names = scanner.names;
     const root = scanner.root;
     const generation = this.generation;

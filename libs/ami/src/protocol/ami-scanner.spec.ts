@@ -187,6 +187,17 @@ describe('AmiScanner (the WebAssembly line scanner)', () => {
     );
   });
 
+  it('a scanner grown past 4 MiB for a big input is let go, not kept for reuse', () => {
+    const s = acquireScanner()!;
+    const big = Buffer.alloc(5 * 1024 * 1024, 0x41);
+    assert.equal(s.load(big, 0, big.length), true);
+    assert.ok(s.memoryBytes > 5 * 1024 * 1024);
+    releaseScanner(s);
+    const t = acquireScanner()!;
+    assert.notEqual(t, s);
+    releaseScanner(t);
+  });
+
   it('a chunk past what the scanner holds at first (256 KiB) and past 8 MiB (JavaScript path)', () => {
     const one = packet([
       ['Event', 'Big'],

@@ -128,13 +128,20 @@ export class AmiScanner {
     for (let n = 0; n <= 16; n++) this.bytes.fill(0xff, n * 16, n * 16 + n);
   }
 
-  /** Copies buf[start..end) in as the input (at most MAX_SCAN_INPUT bytes) and rewinds. */
-  load(buf: Uint8Array, start: number, end: number): void {
+  /**
+   * Copies buf[start..end) in as the input (at most MAX_SCAN_INPUT bytes) and rewinds; false when
+   * the memory cannot grow to hold it (then the caller decodes without the scanner).
+   */
+  load(buf: Uint8Array, start: number, end: number): boolean {
     if (this.full) this.forget();
     const len = end - start;
     const need = INPUT + len + PAD;
     if (need > this.bytes.length) {
-      this.ex.memory.grow(Math.ceil((need - this.bytes.length) / PAGE));
+      try {
+        this.ex.memory.grow(Math.ceil((need - this.bytes.length) / PAGE));
+      } catch {
+        return false;
+      }
       this.bytes = new Uint8Array(this.ex.memory.buffer);
       this.records = new Int32Array(this.ex.memory.buffer);
     }
@@ -143,6 +150,12 @@ export class AmiScanner {
     this.end = INPUT + len;
     this.ex.resume.value = INPUT;
     this.ex.atStart.value = 1;
+    return true;
+  }
+
+  /** Bytes of memory the instance holds (it grows with the largest input, never shrinks). */
+  get memoryBytes(): number {
+    return this.bytes.length;
   }
 
   /** Forgets the names and shapes learnt (the packets made so far keep theirs). */
@@ -242,8 +255,9 @@ function flat(s: string): string {
 const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 let compiled: WasmModule | null | undefined;
 const pool: AmiScanner[] = [];
-/** Free instances kept for reuse at most. */
+/** Free instances kept for reuse at most, and the most memory one may hold to be kept. */
 const POOL_KEEP = 4;
+const POOL_MAX_MEMORY = 4 * 1024 * 1024;
 
 /** A scanner for one chunk, or undefined where WebAssembly SIMD is not available (then: JS). */
 export function acquireScanner(): AmiScanner | undefined {
@@ -258,9 +272,16 @@ export function acquireScanner(): AmiScanner | undefined {
       compiled = null;
     }
   }
-  return compiled === null ? undefined : new AmiScanner(wasmApi!, compiled);
+  if (compiled === null) return undefined;
+  try {
+    return new AmiScanner(wasmApi!, compiled);
+  } catch {
+    // No memory for an instance now: this chunk is decoded in JavaScript.
+    return undefined;
+  }
 }
 
+/** Gives a scanner back; one that grew large for a big input is let go, not kept. */
 export function releaseScanner(s: AmiScanner): void {
-  if (pool.length < POOL_KEEP) pool.push(s);
+  if (pool.length < POOL_KEEP && s.memoryBytes <= POOL_MAX_MEMORY) pool.push(s);
 }
