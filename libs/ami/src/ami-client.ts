@@ -207,7 +207,7 @@ export class AmiClient {
       },
       {
         onEvent: (packet) => this.events.next(packet),
-        onPacket: () => this.keepalive?.activity(),
+        onData: () => this.keepalive?.activity(),
         onBanner: () => {
           if (this.socket === socket)
             this.setStatus('authenticating', `logging in to ${this.address}`);

@@ -67,8 +67,8 @@ export interface AmiSocketOptions {
 export interface AmiSocketHandlers {
   /** Every Event packet not owned by a pending action, in wire order (also during the handshake). */
   onEvent(packet: AmiPacket): void;
-  /** Every packet received, before routing (keepalive activity). */
-  onPacket?(packet: AmiPacket): void;
+  /** Bytes arrived (keepalive activity): once per read, not per packet. */
+  onData?(): void;
   /** The banner arrived: the login starts. */
   onBanner?(version: string): void;
   /** The connection ended after open() resolved: EOF, socket error, protocol error or destroy(). */
@@ -297,6 +297,7 @@ export class AmiSocket {
   private received(chunk: Buffer, reused: boolean): void {
     // The recorder may keep what it is given past this call.
     if (this.options.tap) this.tap('rx', reused ? Buffer.from(chunk) : chunk);
+    this.handlers.onData?.();
     this.decoder?.push(chunk, reused);
   }
 
@@ -310,7 +311,6 @@ export class AmiSocket {
   }
 
   private onPacket(packet: AmiPacket): void {
-    this.handlers.onPacket?.(packet);
     if (this.queue.handle(packet)) return;
     const event = packet.event;
     if (event !== undefined) {
