@@ -46,6 +46,20 @@ describe('AmiPacket', () => {
     assert.deepEqual(p.entries()[3], ['ChanVariable', 'CDR(dst)=305']);
   });
 
+  it('toObject() keeps headers named like Object.prototype members as plain headers', () => {
+    const p = AmiPacket.from([
+      ['__proto__', 'a'],
+      ['constructor', 'b'],
+      ['constructor', 'c'],
+    ]);
+    const o = p.toObject();
+    assert.equal(Object.getPrototypeOf(o), Object.prototype);
+    assert.deepEqual(Object.keys(o), ['__proto__', 'constructor']);
+    assert.equal(Object.getOwnPropertyDescriptor(o, '__proto__')?.value, 'a');
+    assert.deepEqual(o['constructor'], ['b', 'c']);
+    assert.equal(JSON.stringify(o), '{"__proto__":"a","constructor":["b","c"]}');
+  });
+
   it('turns repeated keys into arrays in toObject()', () => {
     assert.deepEqual(p.toObject(), {
       Event: 'Newchannel',

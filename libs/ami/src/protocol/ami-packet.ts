@@ -127,12 +127,18 @@ export class AmiPacket {
     for (let i = 0; i < this.keys.length; i++) {
       const k = this.keys[i]!;
       const v = this.values[i]!;
-      const prev = out[k];
-      if (prev === undefined) out[k] = v;
-      else if (Array.isArray(prev)) prev.push(v);
-      else out[k] = [prev, v];
+      // Own properties only: a header named like Object.prototype's (`__proto__`, `constructor`)
+      // is a header, not the object's prototype or an inherited method.
+      const prev = Object.hasOwn(out, k) ? out[k] : undefined;
+      const next = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+      Object.defineProperty(out, k, {
+        value: next,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
-    if (this.rawOutput.length > 0 && out['Output'] === undefined)
+    if (this.rawOutput.length > 0 && !Object.hasOwn(out, 'Output'))
       out['Output'] = [...this.rawOutput];
     return out;
   }

@@ -99,6 +99,20 @@ describe('AmiScanner (the WebAssembly line scanner)', () => {
     assert.equal(q1!.keys, q2!.keys);
   });
 
+  it('names like Object.prototype members (__proto__, constructor) are names like any other', () => {
+    const packets = decode([
+      packet([
+        ['__proto__', 'a'],
+        ['constructor', 'b'],
+        ['hasOwnProperty', 'c'],
+      ]).repeat(2),
+    ]);
+    for (const p of packets) {
+      assert.deepEqual(p.keys, ['__proto__', 'constructor', 'hasOwnProperty']);
+      assert.equal(p.get('__proto__'), 'a');
+    }
+  });
+
   it('names with bytes over 0x7f, and values, are UTF-8', () => {
     const packets = decode([
       packet([
