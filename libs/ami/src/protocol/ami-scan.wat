@@ -1,6 +1,6 @@
 ;; The AMI line scanner: finds the lines of whole packets and the header names it has been taught,
 ;; so that the decoder (ami-decoder.ts) only cuts strings. WebAssembly with 128-bit SIMD: 16 bytes
-;; are looked at in one step for LF, ':' and bytes over 0x7f.
+;; are looked at in one instruction for LF, ':' and bytes over 0x7f (32 a step).
 ;;
 ;; Compiled to ami-scan.wasm.ts by `npm run build:wasm` (scripts/build-wasm.mjs, wabt); a test
 ;; checks that the compiled copy is this source's.
