@@ -11,7 +11,7 @@
 ;;   [512, 66048)      name cache: 2048 sets of 2 slots {length, name address, id + 1, 0}, 16 bytes
 ;;                     each; a set is chosen by a hash of the name (slot length 0: empty)
 ;;   [66048, 98816)    names: 512 x 64 bytes, zero padded (id n at 66048 + 64 n)
-;;   [98816, 148000)   line records: 2048 x 6 i32 (below)
+;;   [98816, 147968)   line records: 2048 x 6 i32 (below)
 ;;   [196608, ...)     the input, then 32 zero bytes (the memory grows to fit it)
 ;;
 ;; A line record: start, name end (-1: no `name:` in the line, -2: an empty line, the end of a
