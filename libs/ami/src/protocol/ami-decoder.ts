@@ -384,7 +384,6 @@ export class AmiDecoder {
     const values = this.scratchValues;
     let count = 0;
     let raw: string[] | undefined;
-    let first = true;
     // Where ActionID is, once off the trie (on it, the node knows).
     let idExact = -1;
     let idOther = -1;
@@ -400,23 +399,7 @@ export class AmiDecoder {
         if (ke === -2) {
           // An empty line: the packet is whole.
           if (count > 0 || raw !== undefined) {
-            let packetKeys: readonly string[];
-            if (count === 0) packetKeys = NO_NAMES;
-            else if (node !== undefined) {
-              packetKeys = node.path();
-              idExact = node.idExact;
-              idOther = node.idOther;
-            } else packetKeys = keys.slice(0, count);
-            const packet = new AmiPacket(
-              packetKeys,
-              values.slice(0, count),
-              raw,
-              idExact !== -1 ? idExact : idOther,
-            );
-            if (count > SCRATCH_KEEP) {
-              keys.length = 0;
-              values.length = 0;
-            }
+            const packet = this.packet(node, count, raw, idExact, idOther);
             count = 0;
             raw = undefined;
             idExact = -1;
@@ -424,7 +407,6 @@ export class AmiDecoder {
             this.handlers.onPacket(packet);
             if (this.failed || generation !== this.generation) return -1;
           }
-          first = true;
           node = root;
           continue;
         }
@@ -435,13 +417,14 @@ export class AmiDecoder {
           // A line without a name: command output (Asterisk < 14).
           const line = flags === 0 ? text.slice(ls, le) : utf8(buf, start + ls, start + le);
           if (line !== END_COMMAND) (raw ??= []).push(line);
-          first = false;
           continue;
         }
         let id = recs[r + 5]!;
         // A name the scanner does not know (yet): taught, when there is room.
         if (id === -1 && flags !== 3) id = scanner.idOf(text.slice(ls, ke), ls, ke - ls);
         let key: string;
+        // Off the trie: whether this name is ActionID (1: spelt so, 2: in another case).
+        let kind = 0;
         if (id !== -1) {
           key = names[id]!;
           if (node !== undefined) {
@@ -457,14 +440,7 @@ export class AmiDecoder {
               node = next;
             }
           }
-          if (node === undefined) {
-            if (idExact === -1) {
-              const kind = scanner.actionIdKind[id]!;
-              if (kind === 1) idExact = count;
-              else if (kind === 2 && idOther === -1) idOther = count;
-            }
-            keys[count] = key;
-          }
+          if (node === undefined) kind = scanner.actionIdKind[id]!;
         } else {
           // Off the trie from here: a name with bytes over 0x7f, or no room for more names.
           if (node !== undefined) {
@@ -476,42 +452,63 @@ export class AmiDecoder {
           if (flags === 3) key = utf8(buf, start + ls, start + ke);
           else {
             key = text.slice(ls, ke);
-            if (ke - ls === 8 && idExact === -1) {
-              const kind = actionIdAt(buf, start + ls);
-              if (kind === 1) idExact = count;
-              else if (kind === 2 && idOther === -1) idOther = count;
-            }
+            if (ke - ls === 8) kind = actionIdAt(buf, start + ls);
           }
+        }
+        if (node === undefined) {
           keys[count] = key;
+          if (idExact === -1) {
+            if (kind === 1) idExact = count;
+            else if (kind === 2 && idOther === -1) idOther = count;
+          }
         }
         const vs = recs[r + 2]!;
-        const value =
-          flags === 0 ? text.slice(vs, le) : scanner.utf8(text, buf, start + vs, vs, le);
-        if (first) {
-          if (value === 'Follows' && isResponse(key)) return start + ls;
-          first = false;
-        }
+        const value = flags === 0 ? text.slice(vs, le) : scanner.utf8(text, buf, start, vs, le);
+        // The first line of a packet: `Response: Follows` is read by decodeEach.
+        if (count === 0 && raw === undefined && value === 'Follows' && isResponse(key))
+          return start + ls;
         values[count] = value;
         count += 1;
       }
       if (lines < SCAN_RECORDS) break;
     }
     // The text ends with an empty line: nothing is left (kept for safety).
-    if (count > 0 || raw !== undefined) {
-      if (node !== undefined && count > 0) {
-        idExact = node.idExact;
-        idOther = node.idOther;
-      }
-      this.handlers.onPacket(
-        new AmiPacket(
-          node !== undefined && count > 0 ? node.path() : keys.slice(0, count),
-          values.slice(0, count),
-          raw,
-          idExact !== -1 ? idExact : idOther,
-        ),
-      );
-    }
+    if (count > 0 || raw !== undefined)
+      this.handlers.onPacket(this.packet(node, count, raw, idExact, idOther));
     return -1;
+  }
+
+  /**
+   * The packet of the lines read: its names are node's path while it is on the shape trie, else
+   * the scratch names; its values the scratch values (count of each). idExact / idOther: where
+   * ActionID is when off the trie.
+   */
+  private packet(
+    node: ShapeNode | undefined,
+    count: number,
+    raw: string[] | undefined,
+    idExact: number,
+    idOther: number,
+  ): AmiPacket {
+    let names: readonly string[];
+    if (count === 0) names = NO_NAMES;
+    else if (node !== undefined) {
+      names = node.path();
+      idExact = node.idExact;
+      idOther = node.idOther;
+    } else names = this.scratchKeys.slice(0, count);
+    const packet = new AmiPacket(
+      names,
+      this.scratchValues.slice(0, count),
+      raw,
+      idExact !== -1 ? idExact : idOther,
+    );
+    if (count > SCRATCH_KEEP) {
+      // A rare huge packet: do not keep that much around.
+      this.scratchKeys.length = 0;
+      this.scratchValues.length = 0;
+    }
+    return packet;
   }
 
   /** A packet leaves the shape trie at its line `count`: its names so far go to the scratch. */
@@ -578,7 +575,7 @@ export class AmiDecoder {
             values[count] = text.slice(vs, le);
             count += 1;
             if (pos === packetStart && (c === 0x52 || c === 0x72) && values[0] === 'Follows') {
-              if (keys[0]!.toLowerCase() === 'response') return start + packetStart;
+              if (isResponse(keys[0]!)) return start + packetStart;
             }
           }
         } else {
@@ -594,17 +591,8 @@ export class AmiDecoder {
         pos = lineEnd + 1;
         if (pos >= n) break;
       }
-      const packetKeys = keys.slice(0, count);
-      const packetValues = values.slice(0, count);
-      if (count > SCRATCH_KEEP) {
-        // A rare huge packet: do not keep that much around.
-        keys.length = 0;
-        values.length = 0;
-      }
       if (count > 0 || raw !== undefined) {
-        this.handlers.onPacket(
-          new AmiPacket(packetKeys, packetValues, raw, idExact !== -1 ? idExact : idOther),
-        );
+        this.handlers.onPacket(this.packet(undefined, count, raw, idExact, idOther));
         if (this.failed || generation !== this.generation) return -1;
       }
     }

@@ -198,15 +198,15 @@ export class AmiScanner {
   }
 
   /**
-   * text[from..to) (latin1: one character per byte) decoded as UTF-8; buf[bufFrom..] holds the
-   * same bytes.
+   * text[from..to) (latin1: one character per byte, the bytes buf[start + from..start + to))
+   * decoded as UTF-8.
    */
-  utf8(text: string, buf: Buffer, bufFrom: number, from: number, to: number): string {
-    if (to - from > DECODED_MAX_BYTES) return buf.toString('utf8', bufFrom, bufFrom + to - from);
+  utf8(text: string, buf: Buffer, start: number, from: number, to: number): string {
+    if (to - from > DECODED_MAX_BYTES) return buf.toString('utf8', start + from, start + to);
     const bytes = text.slice(from, to);
     let s = this.decoded.get(bytes);
     if (s === undefined) {
-      s = buf.toString('utf8', bufFrom, bufFrom + to - from);
+      s = buf.toString('utf8', start + from, start + to);
       if (this.decoded.size >= DECODED_KEEP) this.decoded.clear();
       // A flat key: a cut of the chunk's text would keep all of it alive.
       this.decoded.set(flat(bytes), s);
