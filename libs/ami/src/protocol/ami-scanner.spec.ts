@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { AmiDecoder } from './ami-decoder';
 import type { AmiPacket } from './ami-packet';
-import { acquireScanner, releaseScanner } from './ami-scanner';
+import { acquireScanner, RECORD_INTS, releaseScanner } from './ami-scanner';
 
 /** The repository root (these tests run from dist/). */
 function repoRoot(): string {
@@ -63,6 +63,41 @@ describe('AmiScanner (the WebAssembly line scanner)', () => {
       'no scanner: WebAssembly SIMD is missing, the decoder runs its JavaScript path only',
     );
     releaseScanner(s);
+  });
+
+  it('finds the names it was taught (addName and the lookup in scan hash alike)', () => {
+    const s = acquireScanner()!;
+    try {
+      const names = [
+        'E',
+        'Event',
+        'Channel',
+        'ChannelStateDesc',
+        'ConnectedLineName',
+        'N'.repeat(64),
+      ];
+      const input = Buffer.from(names.map((n) => `${n}: v\r\n`).join('') + '\r\n');
+      const records = (): number[][] => {
+        assert.equal(s.load(input, 0, input.length), true);
+        const n = s.scan();
+        const out: number[][] = [];
+        for (let i = 0; i < n; i++) {
+          const r = s.recordBase + i * RECORD_INTS;
+          out.push([...s.records.subarray(r, r + RECORD_INTS)]);
+        }
+        return out;
+      };
+      const taught = records()
+        .filter((r) => r[1]! >= 0)
+        .map((r) => s.idOf(input.toString('latin1', r[0], r[1]), r[0]!, r[1]! - r[0]!));
+      assert.ok(taught.every((id) => id >= 0));
+      const found = records()
+        .filter((r) => r[1]! >= 0)
+        .map((r) => r[5]);
+      assert.deepEqual(found, taught);
+    } finally {
+      releaseScanner(s);
+    }
   });
 
   it('names past the 512 it learns, and names at every block size, decode exactly', () => {
