@@ -1,15 +1,14 @@
-import { isAscii } from 'node:buffer';
+/**
+ * Owns the AMI push decoder: the banner, where packets begin and end across pushed chunks, what
+ * is held of an unfinished packet (bounded by maxPacketBytes) and protocol errors. The cutting of
+ * packets out of text is ami-line-reader.ts; old-style command answers ami-follows.ts.
+ */
 import { AmiError, AmiErrorCode } from '../ami.errors';
-import { AmiPacket } from './ami-packet';
-import {
-  acquireScanner,
-  MAX_SCAN_INPUT,
-  RECORD_INTS,
-  releaseScanner,
-  SCAN_RECORDS,
-  type AmiScanner,
-  type ShapeNode,
-} from './ami-scanner';
+import type { AmiPacket } from './ami-packet';
+import { parseFollows } from './ami-follows';
+import { AmiLineReader } from './ami-line-reader';
+import { acquireScanner, MAX_SCAN_INPUT, releaseScanner } from './ami-scanner';
+import { CR, END_COMMAND, firstPacketEnd, isFollows, lastPacketEnd, LF } from './ami-wire';
 
 export interface AmiDecoderHandlers {
   /** The banner line (`Asterisk Call Manager/9.0.0`): version `9.0.0` and the whole line. */
@@ -37,15 +36,8 @@ export interface AmiDecoderOptions {
 export const DEFAULT_MAX_PACKET_BYTES = 1024 * 1024;
 /** The banner line, its line end included, is at most this long (and at most maxPacketBytes). */
 export const MAX_BANNER_BYTES = 1024;
-const LF = 0x0a;
-const CR = 0x0d;
-const SPACE = 0x20;
-const TAB = 0x09;
-const END_COMMAND = '--END COMMAND--';
 /** `Asterisk Call Manager/9.0.0`, also proxies' `... Call Manager Proxy/1.2`. */
 const BANNER = /^([^:\r\n]*?)\/([0-9][^\s]*)\s*$/;
-/** Header names of the old command form (`Privilege: Command`, `ActionID: 12`): a plain token. */
-const TOKEN_KEY = /^[A-Za-z0-9_-]+$/;
 
 /**
  * A pure push decoder for AMI (no I/O): feed it Buffers as they come, split anywhere (mid-line,
@@ -84,17 +76,21 @@ export class AmiDecoder {
   private failed = false;
   /** Bumped by reset() and fail(): a handler that resets the decoder stops the current push. */
   private generation = 0;
-  /** Reused while a packet is read; each packet gets exact copies. */
-  private readonly scratchKeys: string[] = [];
-  private readonly scratchValues: string[] = [];
+  /** Cuts packets out of text (scratch arrays reused from packet to packet). */
+  private readonly reader = new AmiLineReader();
+  /** The generation a parse of text began in: emit stops it when a handler reset the decoder. */
+  private parseGeneration = 0;
+  /** Hands a packet out; false when the parse must stop (a protocol error, or a reset). */
+  private readonly emit = (packet: AmiPacket): boolean => {
+    this.handlers.onPacket(packet);
+    return !this.failed && this.parseGeneration === this.generation;
+  };
   /** Whether what is held is an old-style command answer (its first line is complete). */
   private heldFollows = false;
   /** Whether the chunk being pushed is a read buffer that will be filled again (keep copies). */
   private reused = false;
   /** Whether its `--END COMMAND--` marker is among the held bytes. */
   private heldMarker = false;
-  /** The character that began the last run of bytes over 0x7f (a UTF-8 lead byte), or ''. */
-  private lastLead = '';
 
   constructor(
     private readonly handlers: AmiDecoderHandlers,
@@ -316,7 +312,7 @@ export class AmiDecoder {
         this.fail(`AMI packet larger than maxPacketBytes (${this.max} bytes)`);
         return -1;
       }
-      if (follows) this.parseFollows(data.toString('utf8', pos, end));
+      if (follows) this.handlers.onPacket(parseFollows(data.toString('utf8', pos, end)));
       else this.parseText(data, pos, end);
       if (this.failed || generation !== this.generation) return -1;
       pos = end;
@@ -358,313 +354,16 @@ export class AmiDecoder {
    * it stopped: that one is read by decodeEach.
    */
   private parseText(buf: Buffer, start: number, end: number): number {
+    this.parseGeneration = this.generation;
     const scanner = this.wasm && end - start <= MAX_SCAN_INPUT ? acquireScanner() : undefined;
-    if (scanner === undefined) return this.parseTextJs(buf, start, end);
+    if (scanner === undefined) return this.reader.parseTextJs(buf, start, end, this.emit);
     try {
-      if (!scanner.load(buf, start, end)) return this.parseTextJs(buf, start, end);
-      return this.parseScanned(scanner, buf, start, end);
+      if (!scanner.load(buf, start, end))
+        return this.reader.parseTextJs(buf, start, end, this.emit);
+      return this.reader.parseScanned(scanner, buf, start, end, this.emit);
     } finally {
       releaseScanner(scanner);
     }
-  }
-
-  /**
-   * parseText with the WebAssembly scanner (buf[start..end) loaded in it): it finds the lines
-   * (and the names it was taught) of many packets in one call; here strings are only cut. A name
-   * the scanner knows is one shared string, and packets with the same names in the same order
-   * share one name array (the shape trie). The same packets as parseTextJs, which tests check on
-   * generated input.
-   */
-  private parseScanned(scanner: AmiScanner, buf: Buffer, start: number, end: number): number {
-    const text = latin1(buf, start, end);
-    const names = scanner.names;
-    const root = scanner.root;
-    const generation = this.generation;
-    const keys = this.scratchKeys;
-    const values = this.scratchValues;
-    let count = 0;
-    let raw: string[] | undefined;
-    // Where ActionID is, once off the trie (on it, the node knows).
-    let idExact = -1;
-    let idOther = -1;
-    // The packet's place in the shape trie (its names so far); undefined once off it. On it,
-    // the names are the node's path and `keys` is not filled.
-    let node: ShapeNode | undefined = root;
-    for (;;) {
-      const lines = scanner.scan();
-      const recs = scanner.records;
-      const stop = scanner.recordBase + lines * RECORD_INTS;
-      for (let r = scanner.recordBase; r < stop; r += RECORD_INTS) {
-        const ke = recs[r + 1]!;
-        if (ke === -2) {
-          // An empty line: the packet is whole.
-          if (count > 0 || raw !== undefined) {
-            const packet = this.packet(node, count, raw, idExact, idOther);
-            count = 0;
-            raw = undefined;
-            idExact = -1;
-            idOther = -1;
-            this.handlers.onPacket(packet);
-            if (this.failed || generation !== this.generation) return -1;
-          }
-          node = root;
-          continue;
-        }
-        const ls = recs[r]!;
-        const le = recs[r + 3]!;
-        const flags = recs[r + 4]!;
-        if (ke === -1) {
-          // A line without a name: command output (Asterisk < 14).
-          const line = flags === 0 ? text.slice(ls, le) : utf8(buf, start + ls, start + le);
-          if (line !== END_COMMAND) (raw ??= []).push(line);
-          continue;
-        }
-        let id = recs[r + 5]!;
-        // A name the scanner does not know (yet): taught, when there is room.
-        if (id === -1 && flags !== 3) id = scanner.idOf(text.slice(ls, ke), ls, ke - ls);
-        let key: string;
-        // Off the trie: whether this name is ActionID (1: spelt so, 2: in another case).
-        let kind = 0;
-        if (id !== -1) {
-          key = names[id]!;
-          if (node !== undefined) {
-            const guess: ShapeNode | undefined = node.next;
-            if (guess !== undefined && guess.id === id) node = guess;
-            else {
-              const next = scanner.child(node, id);
-              if (next === undefined) {
-                this.offTrie(node, count);
-                idExact = node.idExact;
-                idOther = node.idOther;
-              }
-              node = next;
-            }
-          }
-          if (node === undefined) kind = scanner.actionIdKind[id]!;
-        } else {
-          // Off the trie from here: a name with bytes over 0x7f, or no room for more names.
-          if (node !== undefined) {
-            this.offTrie(node, count);
-            idExact = node.idExact;
-            idOther = node.idOther;
-            node = undefined;
-          }
-          if (flags === 3) key = utf8(buf, start + ls, start + ke);
-          else {
-            key = text.slice(ls, ke);
-            if (ke - ls === 8) kind = actionIdAt(buf, start + ls);
-          }
-        }
-        if (node === undefined) {
-          keys[count] = key;
-          if (idExact === -1) {
-            if (kind === 1) idExact = count;
-            else if (kind === 2 && idOther === -1) idOther = count;
-          }
-        }
-        const vs = recs[r + 2]!;
-        const value = flags === 0 ? text.slice(vs, le) : scanner.utf8(text, buf, start, vs, le);
-        // The first line of a packet: `Response: Follows` is read by decodeEach.
-        if (count === 0 && raw === undefined && value === 'Follows' && isResponse(key))
-          return start + ls;
-        values[count] = value;
-        count += 1;
-      }
-      if (lines < SCAN_RECORDS) break;
-    }
-    // The text ends with an empty line: nothing is left (kept for safety).
-    if (count > 0 || raw !== undefined)
-      this.handlers.onPacket(this.packet(node, count, raw, idExact, idOther));
-    return -1;
-  }
-
-  /**
-   * The packet of the lines read: its names are node's path while it is on the shape trie, else
-   * the scratch names; its values the scratch values (count of each). idExact / idOther: where
-   * ActionID is when off the trie.
-   */
-  private packet(
-    node: ShapeNode | undefined,
-    count: number,
-    raw: string[] | undefined,
-    idExact: number,
-    idOther: number,
-  ): AmiPacket {
-    let names: readonly string[];
-    if (count === 0) names = NO_NAMES;
-    else if (node !== undefined) {
-      names = node.path();
-      idExact = node.idExact;
-      idOther = node.idOther;
-    } else names = this.scratchKeys.slice(0, count);
-    const packet = new AmiPacket(
-      names,
-      this.scratchValues.slice(0, count),
-      raw,
-      idExact !== -1 ? idExact : idOther,
-    );
-    if (count > SCRATCH_KEEP) {
-      // A rare huge packet: do not keep that much around.
-      this.scratchKeys.length = 0;
-      this.scratchValues.length = 0;
-    }
-    return packet;
-  }
-
-  /** A packet leaves the shape trie at its line `count`: its names so far go to the scratch. */
-  private offTrie(node: ShapeNode, count: number): void {
-    const path = count > 0 ? node.path() : NO_NAMES;
-    for (let i = 0; i < count; i++) this.scratchKeys[i] = path[i]!;
-  }
-
-  /** parseText in JavaScript alone (no WebAssembly, or an input over MAX_SCAN_INPUT). */
-  private parseTextJs(buf: Buffer, start: number, end: number): number {
-    const text = latin1(buf, start, end);
-    const n = text.length;
-    const generation = this.generation;
-    // Index of the next character over 0x7f (a UTF-8 byte), n when none.
-    let high = isAscii(buf.subarray(start, end)) ? n : this.nextHigh(text, 0, buf, start);
-    let colon = -1;
-    let pos = 0;
-    while (pos < n) {
-      const c = buf[start + pos];
-      if (c === LF || c === CR) {
-        pos += 1;
-        continue;
-      }
-      const keys = this.scratchKeys;
-      const values = this.scratchValues;
-      let count = 0;
-      let raw: string[] | undefined;
-      const packetStart = pos;
-      // Where ActionID is (what every response is routed by): spelt so, or else in another case.
-      let idExact = -1;
-      let idOther = -1;
-      // One line per turn; the packet ends at an empty line.
-      for (;;) {
-        const nl = text.indexOf('\n', pos);
-        const lineEnd = nl === -1 ? n : nl;
-        let le = lineEnd;
-        if (le > pos && buf[start + le - 1] === CR) le -= 1;
-        if (le === pos) {
-          pos = lineEnd + 1;
-          break;
-        }
-        if (colon < pos) {
-          colon = text.indexOf(':', pos);
-          if (colon === -1) colon = n;
-        }
-        if (colon > pos && colon < le) {
-          let ke = colon;
-          while (ke > pos && buf[start + ke - 1] === SPACE) ke -= 1;
-          let vs = colon + 1;
-          let v: number;
-          while (vs < le && ((v = buf[start + vs]) === SPACE || v === TAB)) vs += 1;
-          if (ke - pos === 8 && idExact === -1 && high >= ke) {
-            const id = actionIdAt(buf, start + pos);
-            if (id === 1) idExact = count;
-            else if (id === 2 && idOther === -1) idOther = count;
-          }
-          if (high < le) {
-            keys[count] = high < ke ? utf8(buf, start + pos, start + ke) : text.slice(pos, ke);
-            values[count] = utf8(buf, start + vs, start + le);
-            count += 1;
-            high = this.nextHigh(text, le, buf, start);
-          } else {
-            keys[count] = text.slice(pos, ke);
-            values[count] = text.slice(vs, le);
-            count += 1;
-            if (pos === packetStart && (c === 0x52 || c === 0x72) && values[0] === 'Follows') {
-              if (isResponse(keys[0]!)) return start + packetStart;
-            }
-          }
-        } else {
-          let line: string;
-          if (high < le) {
-            line = utf8(buf, start + pos, start + le);
-            high = this.nextHigh(text, le, buf, start);
-          } else {
-            line = text.slice(pos, le);
-          }
-          if (line !== END_COMMAND) (raw ??= []).push(line);
-        }
-        pos = lineEnd + 1;
-        if (pos >= n) break;
-      }
-      if (count > 0 || raw !== undefined) {
-        this.handlers.onPacket(this.packet(undefined, count, raw, idExact, idOther));
-        if (this.failed || generation !== this.generation) return -1;
-      }
-    }
-    return -1;
-  }
-
-  /**
-   * One old-style command answer (text: `Response: Follows` through the empty line after
-   * `--END COMMAND--`): headers while lines are `Token: value`, then output lines (empty ones
-   * too) up to the marker, then headers again up to the empty line that ends the packet.
-   */
-  private parseFollows(text: string): void {
-    const keys: string[] = [];
-    const values: string[] = [];
-    const output: string[] = [];
-    // Without the empty line that ends the packet (text ends with LF LF or LF CR LF).
-    const body = text.charCodeAt(text.length - 2) === CR ? text.length - 2 : text.length - 1;
-    let state: 'headers' | 'output' | 'after' = 'headers';
-    let pos = 0;
-    while (pos < body) {
-      const ls = pos;
-      let nl = text.indexOf('\n', pos);
-      if (nl === -1 || nl > body) nl = body;
-      let le = nl;
-      if (le > pos && text.charCodeAt(le - 1) === CR) le -= 1;
-      const line = text.slice(pos, le);
-      pos = nl + 1;
-      if (state === 'output') {
-        const marker = line.indexOf(END_COMMAND);
-        if (marker === -1) {
-          output.push(line);
-          continue;
-        }
-        // `last line--END COMMAND--`: output cut short by the marker.
-        if (marker > 0) output.push(line.slice(0, marker));
-        state = 'after';
-        continue;
-      }
-      const colon = line.indexOf(':');
-      const key = colon > 0 ? line.slice(0, colon).replace(/ +$/, '') : '';
-      if (key !== '' && (state === 'after' || TOKEN_KEY.test(key))) {
-        keys.push(key);
-        values.push(line.slice(colon + 1).replace(/^[ \t]+/, ''));
-      } else if (state === 'after') {
-        if (line !== '' && line !== END_COMMAND) output.push(line);
-      } else {
-        // The first line that is not a header starts the output: read it again as output.
-        state = 'output';
-        pos = ls;
-      }
-    }
-    this.handlers.onPacket(new AmiPacket(keys, values, output));
-  }
-
-  /**
-   * Index of the first character over 0x7f in text (buf[start..] as latin1) at or after from, or
-   * text.length. Text in one script repeats the same UTF-8 lead byte (0xD0 begins every capital
-   * Cyrillic letter): a memchr-fast search for the last one seen, checked by a SIMD test that
-   * nothing over 0x7f comes before it, spares the slower regular expression scan most times.
-   */
-  private nextHigh(text: string, from: number, buf: Buffer, start: number): number {
-    const lead = this.lastLead;
-    if (lead !== '') {
-      const at = text.indexOf(lead, from);
-      const to = at === -1 ? text.length : at;
-      if (isAscii(buf.subarray(start + from, start + to))) return to;
-    }
-    HIGH.lastIndex = from;
-    if (!HIGH.test(text)) return text.length;
-    const found = HIGH.lastIndex - 1;
-    this.lastLead = text[found]!;
-    return found;
   }
 
   private fail(message: string): void {
@@ -676,88 +375,4 @@ export class AmiDecoder {
     this.generation += 1;
     this.handlers.onError(new AmiError(AmiErrorCode.Protocol, message));
   }
-}
-
-const HIGH = /[\x80-\xff]/g;
-
-/** 1 when buf[pos..pos+8) is `ActionID`, 2 when it is in another case, else 0. */
-function actionIdAt(buf: Buffer, pos: number): number {
-  let exact = 1;
-  for (let j = 0; j < 8; j++) {
-    const c = buf[pos + j]!;
-    const e = ACTION_ID.charCodeAt(j);
-    if (c === e) continue;
-    // Every character of ActionID is a letter: equal in another case when equal with bit 0x20 set.
-    if ((c | 0x20) !== (e | 0x20)) return 0;
-    exact = 2;
-  }
-  return exact;
-}
-const ACTION_ID = 'ActionID';
-
-/** Whether a header name is `Response` in any case. */
-function isResponse(key: string): boolean {
-  return key.length === 8 && key.toLowerCase() === 'response';
-}
-
-const NO_NAMES: readonly string[] = Object.freeze([]);
-
-/** Scratch arrays longer than this are let go after the packet. */
-const SCRATCH_KEEP = 256;
-
-interface SliceBuffer {
-  latin1Slice(start: number, end: number): string;
-  utf8Slice(start: number, end: number): string;
-}
-const proto = Buffer.prototype as unknown as Partial<SliceBuffer>;
-/** Node's own Buffer slicers (what toString calls after checking its arguments), when present. */
-const direct = typeof proto.latin1Slice === 'function' && typeof proto.utf8Slice === 'function';
-
-function latin1(buf: Buffer, start: number, end: number): string {
-  return direct
-    ? (buf as unknown as SliceBuffer).latin1Slice(start, end)
-    : buf.toString('latin1', start, end);
-}
-
-function utf8(buf: Buffer, start: number, end: number): string {
-  return direct
-    ? (buf as unknown as SliceBuffer).utf8Slice(start, end)
-    : buf.toString('utf8', start, end);
-}
-
-/** Index just past the last empty line (LF LF or LF CR LF) in buf, or -1. */
-function lastPacketEnd(buf: Buffer): number {
-  // Backwards over the bytes: the last packet end is usually within the last packet's length.
-  for (let i = buf.length - 1; i > 0; i--) {
-    if (buf[i] !== LF) continue;
-    const p = buf[i - 1];
-    if (p === LF || (p === CR && i > 1 && buf[i - 2] === LF)) return i + 1;
-  }
-  return -1;
-}
-
-/** Index just past the first empty line whose ending LF is after `from`, or -1. */
-function firstPacketEnd(buf: Buffer, from: number): number {
-  const n = buf.length;
-  for (let i = from + 1; i < n; i++) {
-    if (buf[i] !== LF) continue;
-    const p = buf[i - 1];
-    if (p === LF || (p === CR && i - 2 >= from && buf[i - 2] === LF)) return i + 1;
-  }
-  return -1;
-}
-
-/** Whether the packet at pos starts with the line `Response: Follows` (key in any case). */
-function isFollows(buf: Buffer, pos: number): boolean {
-  const c = buf[pos];
-  if (c !== 0x52 && c !== 0x72) return false;
-  const nl = buf.indexOf(LF, pos);
-  const end = nl === -1 ? buf.length : nl;
-  const line = buf.toString('latin1', pos, end);
-  const colon = line.indexOf(':');
-  if (colon === -1 || line.slice(0, colon).replace(/ +$/, '').toLowerCase() !== 'response')
-    return false;
-  let v = line.slice(colon + 1).replace(/^[ \t]+/, '');
-  if (v.endsWith('\r')) v = v.slice(0, -1);
-  return v === 'Follows';
 }
