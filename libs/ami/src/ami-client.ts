@@ -6,7 +6,7 @@ import {
   type AmiOriginateOptions,
   type AmiOriginateResult,
 } from './ami-action-queue';
-import { AmiError, AmiErrorCode } from './ami.errors';
+import { AmiError, AmiErrorCode, errorSummary } from './ami.errors';
 import { AmiKeepalive } from './ami-keepalive';
 import { silentAmiLogger, type AmiLogger } from './ami-logger';
 import {
@@ -17,7 +17,7 @@ import {
   replayResponse,
   type AmiReplayOptions,
 } from './ami-replay';
-import { AmiSocket, errorSummary, type AmiSocketOptions } from './ami-socket';
+import { AmiSocket, type AmiSocketOptions } from './ami-socket';
 import { realAmiTimers, type AmiTimerHandle, type AmiTimers } from './ami-timers';
 import type { AmiActionFields, AmiPacket } from './protocol';
 import { exponentialBackoff, type ReconnectStrategy } from './reconnect-strategy';

@@ -1,89 +1,32 @@
-import { createHash } from 'node:crypto';
-import { isIP, Socket, connect as netConnect } from 'node:net';
-import { connect as tlsConnect, type ConnectionOptions as TlsConnectionOptions } from 'node:tls';
-import { AmiActionError } from './ami-action-error';
+/**
+ * Owns one AMI connection: the TCP/TLS socket, its decoder and action queue, the order of the
+ * handshake (banner, login, filters, FullyBooted: the login itself is ami-login.ts), the routing
+ * of packets, and the one close that fails everything pending. Options and types:
+ * ami-socket-options.ts.
+ */
+import type { Socket } from 'node:net';
 import { AmiActionQueue } from './ami-action-queue';
-import { AmiError, AmiErrorCode } from './ami.errors';
+import { AmiError, AmiErrorCode, errorSummary } from './ami.errors';
 import { silentAmiLogger, type AmiLogger } from './ami-logger';
+import { amiLogin, amiSendFilters, expectFullyBooted } from './ami-login';
+import type {
+  AmiHandshake,
+  AmiSocketHandlers,
+  AmiSocketOptions,
+  AmiWireRecord,
+} from './ami-socket-options';
+import { openTransport } from './ami-transport';
 import { realAmiTimers, type AmiTimerHandle, type AmiTimers } from './ami-timers';
 import { AmiDecoder, type AmiPacket } from './protocol';
 
-/**
- * Server-side event filter sent after login unless the owner gives its own: the noise a
- * messaging host never needs (Asterisk matches each line as a regular expression against the
- * event text; a leading `!` drops what matches).
- */
-export const DEFAULT_AMI_EVENT_FILTER: readonly string[] = Object.freeze([
-  '!Event: VarSet',
-  '!Event: Newexten',
-  '!Event: RTCP',
-  '!Event: Cdr',
-  '!Event: CEL',
-  '!Event: AGIExec',
-  '!Event: ChannelTalking',
-  '!Event: SuccessfulAuth',
-  '!Event: ChallengeSent',
-]);
-
-export type AmiAuthType = 'plain' | 'md5';
-
-/** The read buffer of a plain TCP connection. */
-const READ_BUFFER_BYTES = 64 * 1024;
-
-/** One chunk of wire traffic, as the recorder stores it. `meta` carries a note instead of bytes. */
-export interface AmiWireRecord {
-  dir: 'rx' | 'tx' | 'meta';
-  bytes: Buffer;
-  note?: string;
-  /** For `tx`: the Action written. */
-  action?: string;
-  /** Set by AmiClient: 1 for its first connection attempt, one more for each later attempt. */
-  conn?: number;
-}
-
-export interface AmiSocketOptions {
-  host: string;
-  port: number;
-  username: string;
-  secret: string;
-  /** AMI over TLS: true, or tls.connect options (ca, rejectUnauthorized, servername, ...). */
-  tls?: boolean | TlsConnectionOptions;
-  authType?: AmiAuthType;
-  /** The Login's `Events:` value: 'on' (default), 'off', or event classes ('call,agent,system'). */
-  events?: string;
-  /** Lines sent as `Action: Filter` / `Operation: Add` after login. Default DEFAULT_AMI_EVENT_FILTER. */
-  eventFilter?: readonly string[];
-  /** Budget of the whole handshake: TCP/TLS connect, banner, login, filters, FullyBooted. Default 10000. */
-  connectTimeoutMs?: number;
-  actionTimeoutMs?: number;
-  maxPacketBytes?: number;
-  maxPendingActions?: number;
-  logger?: AmiLogger;
-  timers?: AmiTimers;
-  /** Sees every chunk read and written, unredacted (the recorder redacts). */
-  tap?: (record: AmiWireRecord) => void;
-}
-
-export interface AmiSocketHandlers {
-  /** Every Event packet not owned by a pending action, in wire order (also during the handshake). */
-  onEvent(packet: AmiPacket): void;
-  /** Bytes arrived (keepalive activity): once per read, not per packet. */
-  onData?(): void;
-  /** The banner arrived: the login starts. */
-  onBanner?(version: string): void;
-  /** The connection ended after open() resolved: EOF, socket error, protocol error or destroy(). */
-  onClose(error: AmiError): void;
-}
-
-export interface AmiHandshake {
-  /** From the banner: `Asterisk Call Manager/9.0.0` gives `9.0.0`. */
-  serverVersion: string;
-  banner: string;
-  /** Whether `Event: FullyBooted` was seen (false: not within the handshake budget). */
-  fullyBooted: boolean;
-  /** Filter lines Asterisk refused, with its message. */
-  rejectedFilters: { filter: string; message: string }[];
-}
+export {
+  DEFAULT_AMI_EVENT_FILTER,
+  type AmiAuthType,
+  type AmiHandshake,
+  type AmiSocketHandlers,
+  type AmiSocketOptions,
+  type AmiWireRecord,
+} from './ami-socket-options';
 
 type Phase = 'connecting' | 'banner' | 'login' | 'filters' | 'booting' | 'open' | 'closed';
 
@@ -229,30 +172,9 @@ export class AmiSocket {
 
   private connect(): void {
     const { host, port, tls } = this.options;
-    let socket: Socket;
-    let connectEvent: string;
-    if (tls) {
-      const tlsOptions: TlsConnectionOptions = typeof tls === 'object' ? { ...tls } : {};
-      if (tlsOptions.servername === undefined && !isIP(host)) tlsOptions.servername = host;
-      socket = tlsConnect({ ...tlsOptions, host, port });
-      connectEvent = 'secureConnect';
-    } else {
-      // Plain TCP reads into one buffer, filled again and again (no new Buffer per read); the
-      // decoder copies what it keeps of it.
-      const readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
-      socket = netConnect({
-        host,
-        port,
-        onread: {
-          buffer: readBuffer,
-          callback: (n: number, buf: Uint8Array): boolean => {
-            this.received(Buffer.from(buf.buffer, buf.byteOffset, n), true);
-            return true;
-          },
-        },
-      });
-      connectEvent = 'connect';
-    }
+    const { socket, connectEvent } = openTransport(host, port, tls, (chunk) =>
+      this.received(chunk, true),
+    );
     this.socket = socket;
     socket.setNoDelay(true);
     socket.once(connectEvent, () => {
@@ -338,10 +260,10 @@ export class AmiSocket {
     });
     this.failBanner = undefined;
     this.phase = 'login';
-    await this.login();
+    await amiLogin(this.queue, this.options, this.logger, this.address);
     this.phase = 'filters';
-    const rejectedFilters = await this.sendFilters();
-    if (!this.fullyBooted && this.expectFullyBooted()) {
+    const rejectedFilters = await amiSendFilters(this.queue, this.options, this.logger);
+    if (!this.fullyBooted && expectFullyBooted(this.options)) {
       this.phase = 'booting';
       await new Promise<void>((resolve) => {
         this.bootWaiter = () => {
@@ -359,86 +281,6 @@ export class AmiSocket {
   }
 
   private failBanner: ((error: AmiError) => void) | undefined;
-
-  private async login(): Promise<void> {
-    const { username, secret } = this.options;
-    const events = this.options.events ?? 'on';
-    try {
-      if ((this.options.authType ?? 'plain') === 'md5') {
-        const challenge = await this.queue.send({ Action: 'Challenge', AuthType: 'md5' });
-        const nonce = challenge.get('Challenge');
-        if (!nonce)
-          throw new AmiError(
-            AmiErrorCode.Protocol,
-            `AMI Challenge answered without a Challenge value`,
-          );
-        const key = createHash('md5')
-          .update(nonce + secret)
-          .digest('hex');
-        await this.queue.send({
-          Action: 'Login',
-          AuthType: 'md5',
-          Username: username,
-          Key: key,
-          Events: events,
-        });
-      } else {
-        await this.queue.send({
-          Action: 'Login',
-          Username: username,
-          Secret: secret,
-          Events: events,
-        });
-      }
-    } catch (err) {
-      if (err instanceof AmiActionError) {
-        throw new AmiError(AmiErrorCode.AuthFailed, err.serverMessage || 'Authentication failed');
-      }
-      if (err instanceof AmiError && err.code === AmiErrorCode.Injection) {
-        // Never echo what was refused: it may be the secret.
-        throw new AmiError(
-          AmiErrorCode.Injection,
-          'AMI username or secret contains CR or LF; not sent',
-        );
-      }
-      throw err;
-    }
-    this.logger.debug({ address: this.address, username }, 'AMI: logged in');
-  }
-
-  private async sendFilters(): Promise<{ filter: string; message: string }[]> {
-    const filters = this.options.eventFilter ?? DEFAULT_AMI_EVENT_FILTER;
-    const results = await Promise.allSettled(
-      filters.map((filter) =>
-        this.queue.send({ Action: 'Filter', Operation: 'Add', Filter: filter }),
-      ),
-    );
-    const rejected: { filter: string; message: string }[] = [];
-    results.forEach((r, i) => {
-      if (r.status === 'fulfilled') return;
-      if (r.reason instanceof AmiActionError) {
-        rejected.push({ filter: filters[i]!, message: r.reason.serverMessage });
-        return;
-      }
-      throw r.reason;
-    });
-    if (rejected.length > 0) {
-      this.logger.warn(
-        { rejected },
-        'AMI: Asterisk refused some event filter lines; those events still arrive',
-      );
-    }
-    return rejected;
-  }
-
-  /** FullyBooted is a `system` event: only wait for it when the session receives that class. */
-  private expectFullyBooted(): boolean {
-    const events = (this.options.events ?? 'on')
-      .toLowerCase()
-      .split(',')
-      .map((s) => s.trim());
-    return events.some((e) => ['on', 'yes', 'true', 'all', 'system'].includes(e));
-  }
 
   private write(bytes: Buffer, action: string): void {
     const socket = this.socket;
@@ -501,11 +343,4 @@ function toAmiError(err: unknown, address: string): AmiError {
     `AMI connection to ${address} failed: ${message}`,
     { cause: err },
   );
-}
-
-/** What of an error goes into a log line: code and message (never fields of an action). */
-export function errorSummary(err: unknown): { code?: string; message: string } {
-  if (err instanceof AmiError) return { code: err.code, message: err.message };
-  if (err instanceof Error) return { message: err.message };
-  return { message: String(err) };
 }

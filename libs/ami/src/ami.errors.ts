@@ -32,3 +32,10 @@ export class AmiError extends Error {
     super(message, options);
   }
 }
+
+/** What of an error goes into a log line: code and message (never fields of an action). */
+export function errorSummary(err: unknown): { code?: string; message: string } {
+  if (err instanceof AmiError) return { code: err.code, message: err.message };
+  if (err instanceof Error) return { message: err.message };
+  return { message: String(err) };
+}
