@@ -10,6 +10,7 @@ import { Test } from '@nestjs/testing';
 import { MessagingModule } from '@app/messaging';
 import { ApiModule } from '../../apps/messaging-host/src/api/api.module';
 import { setupApiDocs } from '../../apps/messaging-host/src/api/api-docs';
+import { API_APP_OPTIONS } from '../../apps/messaging-host/src/api/api-body.guard';
 import { AppModule } from '../../apps/messaging-host/src/app.module';
 import type { AppConfig, ApiScope } from '../../apps/messaging-host/src/config/app-config';
 import { AppConfigModule } from '../../apps/messaging-host/src/config/app-config.module';
@@ -83,7 +84,12 @@ export async function startApiApp(options: {
       ApiModule,
     ],
   }).compile();
-  return listen(moduleRef.createNestApplication({ logger: false }), config, dataDir, ownDir);
+  return listen(
+    moduleRef.createNestApplication({ ...API_APP_OPTIONS, logger: false }),
+    config,
+    dataDir,
+    ownDir,
+  );
 }
 
 /** startApiApp with the recording messaging library (test/support) as the default and only one. */
@@ -115,6 +121,7 @@ export async function startServiceApp(options: {
     env: { STORAGE__FILE__PATH: join(dataDir, 'settings.json'), ...options.env },
   });
   const app = await NestFactory.create(AppModule.forRoot(config), {
+    ...API_APP_OPTIONS,
     logger: false,
     abortOnError: false,
   });

@@ -27,6 +27,7 @@ export function asteriskOptions(config: AppConfig): AsteriskLibraryOptions {
       pingIntervalMs: a.pingIntervalMs,
       pingTimeoutMs: a.pingTimeoutMs,
       maxPacketBytes: a.maxPacketBytes,
+      deafAfterTimeouts: config.limits.amiDeafAfterTimeouts,
       reconnectStrategy: exponentialBackoff({
         minMs: a.reconnectMinDelayMs,
         maxMs: a.reconnectMaxDelayMs,

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
@@ -11,6 +11,7 @@ import { loadConfig, type LoadedConfig } from './config/config.loader';
 import { createRootLogger, PinoNestLogger } from './logging/pino-logger';
 import { ShutdownState } from './lifecycle/shutdown-state';
 import { ClientGateway } from './gateway/client-gateway.service';
+import { API_APP_OPTIONS } from './api/api-body.guard';
 
 /** sysexits(3) EX_CONFIG: the configuration is unusable. */
 const EXIT_CONFIG = 78;
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
   });
 
   const app = await NestFactory.create(AppModule.forRoot(config), {
+    ...API_APP_OPTIONS,
     logger: nestLogger,
     // Our own signal handling below: Nest's re-raises the signal after closing (exit code 143).
     abortOnError: false,
@@ -75,9 +77,10 @@ function trackSockets(server: Server): Set<Socket> {
 }
 
 /**
- * SIGTERM: readiness turns 503 at once, the listener closes, idle connections close, busy ones get
- * drainMs to finish, then everything is closed, modules shut down (AMI logoff, stores) and the
- * process exits 0; a hard limit makes sure that happens within 5 s.
+ * SIGTERM: readiness turns 503 at once and CTI clients are told to reconnect elsewhere; the
+ * listener keeps answering for drainMs (probes get 503, not a refused or reset connection; every
+ * answer closes its connection), then it closes with whatever is left, modules shut down (AMI
+ * logoff, stores) and the process exits 0; a hard limit makes sure that happens within 5 s.
  */
 async function shutdown(
   app: INestApplication,
@@ -97,17 +100,18 @@ async function shutdown(
   // CTI sockets get event 14 and a close now, so that they reconnect elsewhere instead of holding the drain.
   app.get(ClientGateway).drain(`shutting down (${signal})`);
   log.info({ signal, open: sockets.size }, 'shutting down: not ready, draining connections');
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) =>
+    res.setHeader('Connection', 'close'),
+  );
   server.closeIdleConnections();
-  const drained = await Promise.race([
-    closed.then(() => true),
-    new Promise<boolean>((resolve) => setTimeout(() => resolve(false), drainMs).unref()),
-  ]);
-  if (!drained) {
+  await new Promise<void>((resolve) => setTimeout(resolve, drainMs).unref());
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  if (sockets.size > 0) {
     log.warn({ open: sockets.size }, 'drain time over: closing the remaining connections');
     server.closeAllConnections();
     for (const s of sockets) s.destroy();
   }
+  await closed;
   try {
     await app.close();
   } catch (err) {

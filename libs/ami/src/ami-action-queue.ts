@@ -43,6 +43,11 @@ export interface AmiActionQueueOptions {
   timers?: AmiTimers;
   /** Prepended to every ActionID (e.g. to tell two clients apart in a trace). Default ''. */
   idPrefix?: string;
+  /**
+   * An action got no answer at all within its timeout; `consecutive` counts such timeouts since
+   * the peer last answered anything (the owner decides when a peer that answers nothing is deaf).
+   */
+  onNoAnswer?(consecutive: number, action: string): void;
 }
 
 type Kind = 'single' | 'list' | 'originate';
@@ -87,6 +92,8 @@ export class AmiActionQueue {
   private readonly idPrefix: string;
   private seq = 0;
   private endedWith: Error | undefined;
+  /** Actions that got no answer at all, one after the other, since the peer last answered. */
+  private silentTimeouts = 0;
 
   constructor(private readonly options: AmiActionQueueOptions) {
     this.timers = options.timers ?? realAmiTimers;
@@ -133,6 +140,7 @@ export class AmiActionQueue {
     if (id === undefined) return false;
     const p = this.pending.get(id);
     if (!p) return this.handleAbandoned(id, packet);
+    this.silentTimeouts = 0;
     if (packet.response !== undefined && packet.event === undefined) {
       this.onResponse(p, packet);
       return true;
@@ -150,7 +158,7 @@ export class AmiActionQueue {
       } else {
         p.items.push(packet);
         // A long list is alive while items come: the timeout counts from the last one.
-        this.arm(p, p.timeoutMs, 'the rest of its list');
+        this.arm(p, p.timeoutMs, 'further list item');
       }
       return true;
     }
@@ -225,7 +233,7 @@ export class AmiActionQueue {
         reject,
       };
       this.pending.set(id, p);
-      this.arm(p, timeoutMs, 'an answer');
+      this.arm(p, timeoutMs, 'answer');
       if (opts.signal) {
         const signal = opts.signal;
         p.onAbort = () => {
@@ -279,10 +287,11 @@ export class AmiActionQueue {
       p.resolve({ response: packet } satisfies AmiOriginateResult);
     } else {
       // Queued: now wait for OriginateResponse, as long as the phone may ring.
-      this.arm(p, p.originateTimeoutMs, 'its OriginateResponse');
+      this.arm(p, p.originateTimeoutMs, 'OriginateResponse');
     }
   }
 
+  /** (Re)starts p's timer; `what` is what it waits for: 'answer', 'further list item', 'OriginateResponse'. */
   private arm(p: Pending, ms: number, what: string): void {
     if (p.timer !== undefined) this.timers.clearTimeout(p.timer);
     p.timer = this.timers.setTimeout(() => {
@@ -292,9 +301,14 @@ export class AmiActionQueue {
       p.reject(
         new AmiError(
           AmiErrorCode.Timeout,
-          `AMI action ${p.action} (ActionID ${p.id}) got no ${what} within ${ms} ms`,
+          `AMI action ${p.action} (ActionID ${p.id}): no ${what} within ${ms} ms`,
         ),
       );
+      // Only an action nothing at all came back for says the peer may not listen.
+      if (what === 'answer') {
+        this.silentTimeouts += 1;
+        this.options.onNoAnswer?.(this.silentTimeouts, p.action);
+      }
     }, ms);
   }
 
@@ -306,6 +320,8 @@ export class AmiActionQueue {
   private handleAbandoned(id: string, packet: AmiPacket): boolean {
     const p = this.abandoned.get(id);
     if (!p) return false;
+    // A late answer: the peer is slow, not deaf.
+    this.silentTimeouts = 0;
     const event = packet.event;
     if (event === undefined) {
       const listFollows = (packet.get('EventList') ?? '').toLowerCase() === 'start';

@@ -49,7 +49,7 @@ export async function amiLogin(
       // Never echo what was refused: it may be the secret.
       throw new AmiError(
         AmiErrorCode.Injection,
-        'AMI username or secret contains CR or LF; not sent',
+        'AMI username or secret contains a control character (CR, LF, ...) or is too long; not sent',
       );
     }
     throw err;

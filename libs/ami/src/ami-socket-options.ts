@@ -54,6 +54,11 @@ export interface AmiSocketOptions {
   /** Budget of the whole handshake: TCP/TLS connect, banner, login, filters, FullyBooted. Default 10000. */
   connectTimeoutMs?: number;
   actionTimeoutMs?: number;
+  /**
+   * This many actions in a row that got no answer at all (each timed out) mean the peer is deaf:
+   * the connection is reset (AMI_TIMEOUT) and made again by the client. Default 3; 0: never.
+   */
+  deafAfterTimeouts?: number;
   maxPacketBytes?: number;
   maxPendingActions?: number;
   logger?: AmiLogger;

@@ -28,6 +28,14 @@ export {
   type AmiWireRecord,
 } from './ami-socket-options';
 
+/** Actions in a row without any answer that make a peer deaf (AmiSocketOptions.deafAfterTimeouts). */
+export const DEFAULT_DEAF_AFTER_TIMEOUTS = 3;
+
+/** A packet without Event: not AMI unless it is a response (raw lines only in `Response: Follows`). */
+function notAResponse(response: string | undefined, rawLines: number): boolean {
+  return response === undefined || (rawLines > 0 && response !== 'Follows');
+}
+
 type Phase = 'connecting' | 'banner' | 'login' | 'filters' | 'booting' | 'open' | 'closed';
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -67,6 +75,7 @@ export class AmiSocket {
       defaultTimeoutMs: options.actionTimeoutMs,
       maxPending: options.maxPendingActions,
       timers: this.timers,
+      onNoAnswer: (consecutive) => this.onNoAnswer(consecutive),
     });
   }
 
@@ -233,8 +242,18 @@ export class AmiSocket {
   }
 
   private onPacket(packet: AmiPacket): void {
-    if (this.queue.handle(packet)) return;
     const event = packet.event;
+    // Asterisk sends events and responses; lines without a colon only in an old-style command
+    // answer (`Response: Follows`). Anything else is not AMI (garbage, another protocol): reset.
+    if (
+      event === undefined
+        ? notAResponse(packet.response, packet.rawLineCount)
+        : packet.rawLineCount > 0
+    ) {
+      this.notAmi(packet);
+      return;
+    }
+    if (this.queue.handle(packet)) return;
     if (event !== undefined) {
       if (event === 'FullyBooted') {
         this.fullyBooted = true;
@@ -247,6 +266,34 @@ export class AmiSocket {
       { actionId: packet.actionId, response: packet.response },
       'AMI: a response for no pending action (late answer after a timeout or abort), dropped',
     );
+  }
+
+  private notAmi(packet: AmiPacket): void {
+    // What the peer sent is not shown (it may hold anything); its size is.
+    const error = new AmiError(
+      AmiErrorCode.Protocol,
+      `AMI protocol error: ${this.address} sent ${packet.size} header line(s) and ${packet.rawLineCount} other line(s) that are neither an event nor a response`,
+    );
+    this.logger.warn(
+      { err: errorSummary(error), address: this.address },
+      'AMI: protocol error, resetting the connection',
+    );
+    this.destroy(error);
+  }
+
+  /** An action got no answer at all: this many in a row mean the peer is deaf (reset). */
+  private onNoAnswer(consecutive: number): void {
+    const limit = this.options.deafAfterTimeouts ?? DEFAULT_DEAF_AFTER_TIMEOUTS;
+    if (this.phase !== 'open' || limit <= 0 || consecutive < limit) return;
+    const error = new AmiError(
+      AmiErrorCode.Timeout,
+      `AMI peer ${this.address} answered none of the last ${consecutive} actions (each timed out) though the connection is open: deaf, resetting it`,
+    );
+    this.logger.warn(
+      { err: errorSummary(error), address: this.address },
+      'AMI: the peer does not answer actions; reconnecting',
+    );
+    this.destroy(error);
   }
 
   private async handshake(): Promise<AmiHandshake> {

@@ -6,3 +6,4 @@ export * from './messaging-library.decorator';
 export * from './messaging.module-definition';
 export * from './messaging.registry';
 export * from './messaging.module';
+export * from './line-name';

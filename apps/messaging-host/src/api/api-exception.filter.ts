@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import { MessagingCommandError, MessagingErrorCode, MessagingRegistryError } from '@app/messaging';
 import { LineSettingsStoreError } from '../settings/line-settings.store';
+import { hasBody } from './api-body-reader';
 import type { ApiErrorDto } from './dto/error.dto';
 
 /** The HTTP status of each messaging error code (the edge where library errors become HTTP). */
@@ -28,6 +29,7 @@ const REASON: Record<number, string> = {
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
+  408: 'Request Timeout',
   409: 'Conflict',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
@@ -43,6 +45,9 @@ interface HttpRequestLike {
   originalUrl?: string;
   url: string;
   apiCaller?: { name: string };
+  /** Whether the whole request (its body too) was read. */
+  complete?: boolean;
+  headers?: Record<string, string | string[] | undefined>;
 }
 
 interface HttpResponseLike {
@@ -70,6 +75,11 @@ export class ApiExceptionFilter implements ExceptionFilter {
     else this.logger.log(`${what} ${body.code ?? ''}`.trimEnd());
     if (body.statusCode === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="messaging-host"');
     if (res.headersSent) return;
+    // A refusal before the body was read (no key, no scope, too large ...): the body is never
+    // read, so the connection cannot carry another request.
+    if (req.complete === false && req.headers && hasBody({ headers: req.headers })) {
+      res.setHeader('Connection', 'close');
+    }
     res.status(body.statusCode).json(body);
   }
 

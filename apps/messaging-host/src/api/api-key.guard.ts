@@ -1,6 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import {
   ForbiddenException,
+  HttpException,
+  HttpStatus,
   Injectable,
   Logger,
   UnauthorizedException,
@@ -9,6 +11,8 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AppConfig, type ApiScope } from '../config/app-config';
+import { addressOf } from '../limits/limit-log';
+import { ApiLimits } from './api-limits';
 import { RequiredScopes } from './api-scopes.decorator';
 
 /** Who called: set on the request by ApiKeyGuard (the throttler counts per key name). */
@@ -20,6 +24,11 @@ export interface ApiCaller {
 export interface RequestWithCaller {
   headers: Record<string, string | string[] | undefined>;
   apiCaller?: ApiCaller;
+  socket?: { remoteAddress?: string };
+}
+
+interface ResponseLike {
+  setHeader(name: string, value: string): void;
 }
 
 interface KnownKey {
@@ -31,7 +40,9 @@ interface KnownKey {
 /**
  * `Authorization: Bearer <key>`: the key's SHA-256 is compared in constant time with every
  * configured digest (api.keys; no key is stored in clear). 401 without a key or with an unknown
- * one, 403 when the key lacks the route's scope. The key never reaches a log or an answer.
+ * one, 403 when the key lacks the route's scope. The key never reaches a log or an answer. An
+ * address with limits.authFailuresPerAddress failures in the window gets 429 (Retry-After) for
+ * the rest of it, whatever key it sends. Runs before the body is read (ApiBodyGuard).
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
@@ -41,6 +52,7 @@ export class ApiKeyGuard implements CanActivate {
   constructor(
     config: AppConfig,
     private readonly reflector: Reflector,
+    private readonly limits: ApiLimits,
   ) {
     this.keys = config.api.keys.map((k) => ({
       name: k.name,
@@ -54,7 +66,22 @@ export class ApiKeyGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     const req = context.switchToHttp().getRequest<RequestWithCaller>();
-    const caller = this.authenticate(req.headers['authorization']);
+    const address = addressOf(req.socket?.remoteAddress);
+    const blockedMs = this.limits.authFailures.blockedFor(address);
+    if (blockedMs > 0) this.tooManyFailures(context, address, blockedMs);
+    let caller: ApiCaller;
+    try {
+      caller = this.authenticate(req.headers['authorization']);
+    } catch (err) {
+      if (this.limits.authFailures.fail(address)) {
+        this.limits.log.hit(
+          'authFailuresPerAddress',
+          address,
+          `${this.limits.authFailures.limitCount} requests without a valid API key: refused with 429 until the window ends`,
+        );
+      }
+      throw err;
+    }
     const required = this.reflector.getAllAndOverride(RequiredScopes, [
       context.getHandler(),
       context.getClass(),
@@ -67,6 +94,23 @@ export class ApiKeyGuard implements CanActivate {
     }
     req.apiCaller = caller;
     return true;
+  }
+
+  private tooManyFailures(context: ExecutionContext, address: string, blockedMs: number): never {
+    const seconds = Math.max(1, Math.ceil(blockedMs / 1000));
+    context.switchToHttp().getResponse<ResponseLike>().setHeader('Retry-After', String(seconds));
+    this.limits.log.hit(
+      'authFailuresPerAddress',
+      address,
+      'requests while blocked for failed API keys: refused with 429',
+    );
+    throw new HttpException(
+      {
+        message: `too many requests without a valid API key from this address: try again in ${seconds} s`,
+        code: 'RATE_LIMITED',
+      },
+      HttpStatus.TOO_MANY_REQUESTS,
+    );
   }
 
   private authenticate(header: string | string[] | undefined): ApiCaller {

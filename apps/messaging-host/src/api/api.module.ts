@@ -3,8 +3,10 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { AppConfig } from '../config/app-config';
 import { SettingsModule } from '../settings/settings.module';
 import { ApiAuditInterceptor } from './api-audit.interceptor';
+import { ApiBodyGuard } from './api-body.guard';
 import { ApiExceptionFilter } from './api-exception.filter';
 import { ApiKeyGuard, type RequestWithCaller } from './api-key.guard';
+import { ApiLimits } from './api-limits';
 import { ApiMessagingService } from './api-messaging.service';
 import { ApiValidationPipe } from './api-validation.pipe';
 import { CallsController } from './calls.controller';
@@ -35,7 +37,9 @@ import { SettingsController } from './settings.controller';
   ],
   controllers: [CallsController, LinesController, SettingsController, LibrariesController],
   providers: [
+    ApiLimits,
     ApiKeyGuard,
+    ApiBodyGuard,
     ApiValidationPipe,
     ApiExceptionFilter,
     ApiAuditInterceptor,

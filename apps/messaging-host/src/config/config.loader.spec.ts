@@ -118,6 +118,18 @@ const SAMPLES: Record<
   },
   'logging.toFile': { file: 'true', fileLoaded: true, env: 'false', envLoaded: false },
   'logging.dir': { file: 'logs-a', env: 'logs-b' },
+  'limits.commandsPerSecond': { file: '30', fileLoaded: 30, env: '0', envLoaded: 0 },
+  'limits.originatesPerSecond': { file: '3', fileLoaded: 3, env: '1', envLoaded: 1 },
+  'limits.openTimeoutMs': { file: '20000', fileLoaded: 20000, env: '5000', envLoaded: 5000 },
+  'limits.headersTimeoutMs': { file: '8000', fileLoaded: 8000, env: '6000', envLoaded: 6000 },
+  'limits.bodyTimeoutMs': { file: '8000', fileLoaded: 8000, env: '6000', envLoaded: 6000 },
+  'limits.maxBodyBytes': { file: '2048', fileLoaded: 2048, env: '4096', envLoaded: 4096 },
+  'limits.maxBodyDepth': { file: '8', fileLoaded: 8, env: '12', envLoaded: 12 },
+  'limits.maxConnections': { file: '500', fileLoaded: 500, env: '0', envLoaded: 0 },
+  'limits.maxConnectionsPerAddress': { file: '50', fileLoaded: 50, env: '0', envLoaded: 0 },
+  'limits.authFailuresPerAddress': { file: '5', fileLoaded: 5, env: '20', envLoaded: 20 },
+  'limits.authFailureWindowMs': { file: '30000', fileLoaded: 30000, env: '90000', envLoaded: 90000 },
+  'limits.amiDeafAfterTimeouts': { file: '5', fileLoaded: 5, env: '0', envLoaded: 0 },
 };
 
 function envName(path: string): string {

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import {
   Injectable,
   Logger,
+  Optional,
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
@@ -12,8 +13,11 @@ import {
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { MessagingRegistry } from '@app/messaging';
+import { lineNameCaseOf, MessagingRegistry } from '@app/messaging';
 import { AppConfig } from '../config/app-config';
+import { applyHttpServerLimits } from '../limits/http-server-limits';
+import { LimitClock, systemLimitClock } from '../limits/limit-clock';
+import { addressOf, LimitLog } from '../limits/limit-log';
 import { LineSettingsStore } from '../settings/line-settings.store';
 import { ClientSocket } from './client-socket';
 import type { GatewayContext } from './client-session';
@@ -42,7 +46,9 @@ export class ClientGateway
 {
   private readonly logger = new Logger(ClientGateway.name);
   private readonly socketLogger = new Logger('ClientSocket');
-  private readonly hub = new LineHub();
+  private readonly hub: LineHub;
+  private readonly clock: LimitClock;
+  private readonly limitLog: LimitLog;
   private readonly security: GatewaySecurity;
   private readonly negotiate: NegotiateHandler;
   private readonly wss: WebSocketServer;
@@ -59,7 +65,11 @@ export class ClientGateway
     registry: MessagingRegistry,
     private readonly adapterHost: HttpAdapterHost,
     store: LineSettingsStore,
+    @Optional() clock?: LimitClock,
   ) {
+    this.clock = clock ?? systemLimitClock;
+    this.limitLog = new LimitLog(new Logger('Limits'), this.clock);
+    this.hub = new LineHub(lineNameCaseOf(config.asterisk.protocol));
     this.security = new GatewaySecurity(config.security);
     this.negotiate = new NegotiateHandler(SIGNALR_HUB_PATHS, this.security);
     this.wss = new WebSocketServer({
@@ -74,6 +84,7 @@ export class ClientGateway
       store,
       security: this.security,
       logger: new Logger('ClientSession'),
+      limitLog: this.limitLog,
     };
   }
 
@@ -101,6 +112,8 @@ export class ClientGateway
   attach(server: HttpServer | HttpsServer): void {
     if (this.attached.has(server)) return;
     this.attached.add(server);
+    // Header time, request time and open connections, for REST and the gateway alike.
+    applyHttpServerLimits(server, this.config.limits, this.limitLog);
     const previous = server.listeners('request') as RequestListener[];
     server.removeAllListeners('request');
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
@@ -206,6 +219,7 @@ export class ClientGateway
     const token =
       url.searchParams.get('token') ?? url.searchParams.get('access_token') ?? undefined;
     const peer = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+    const address = addressOf(req.socket.remoteAddress);
     this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       const client = new ClientSocket(ws, this.context, this.socketLogger, {
         maxCommandLength: this.config.server.maxCommandLength,
@@ -213,6 +227,9 @@ export class ClientGateway
         origin,
         queryToken: token,
         peer,
+        address,
+        limits: this.config.limits,
+        clock: this.clock,
         signalR: id !== null,
         onClose: (s) => this.sockets.delete(s),
       });

@@ -3,12 +3,15 @@ import type { Logger } from '@nestjs/common';
 import {
   MessagingCommandError,
   MsgErrorType,
+  parseLineName,
   type LibraryCapabilities,
   type LineSession,
   type MessagingLibrary,
   type MessagingRegistry,
 } from '@app/messaging';
+import type { LimitLog } from '../limits/limit-log';
 import type { LineSettingsStore, StoredLineSettings } from '../settings/line-settings.store';
+import type { CommandLimiter } from './command-limiter';
 import { GatewayError, GatewayErrorCode } from './gateway.errors';
 import type { LineBinding, LineHub, LineMember } from './line-hub';
 import {
@@ -34,6 +37,8 @@ export interface GatewayContext {
   store: LineSettingsStore;
   security: GatewaySecurity;
   logger: Logger;
+  /** Limit hits, logged once per source per minute. */
+  limitLog: LimitLog;
 }
 
 /** The socket side of a session. */
@@ -48,6 +53,10 @@ export interface SessionTransport {
   readonly queryToken: string | undefined;
   /** For log lines. */
   readonly peer: string;
+  /** The remote address alone (the source of limit hits). */
+  readonly address: string;
+  /** The session opened a line (OpenConnection succeeded). */
+  bound(): void;
 }
 
 /** Commands of PROTOCOL.md that only a library with the matching capability carries out. */
@@ -124,6 +133,8 @@ export class ClientSession implements LineMember {
   constructor(
     private readonly ctx: GatewayContext,
     private readonly transport: SessionTransport,
+    /** The connection's command rate (none: unlimited). */
+    private readonly limiter?: CommandLimiter,
   ) {}
 
   get debugMode(): boolean {
@@ -150,9 +161,11 @@ export class ClientSession implements LineMember {
     try {
       cmd = parseClientCommand(text);
     } catch (err) {
+      if (!this.withinRate('', '', text)) return;
       this.fail(err, '', commandUIdOf(text));
       return;
     }
+    if (!this.withinRate(cmd.command, cmd.commandUId)) return;
     const run = async (): Promise<void> => {
       try {
         await this.dispatch(cmd);
@@ -167,6 +180,19 @@ export class ClientSession implements LineMember {
     }
     await this.barrier;
     return run();
+  }
+
+  /** Counts a frame against the connection's rate; false (refused with an error) when over. */
+  private withinRate(command: string, commandUId: string, frameText?: string): boolean {
+    const over = this.limiter?.take(command);
+    if (!over) return true;
+    this.ctx.limitLog.hit(over.limit, this.transport.address, over.message);
+    this.sendError(
+      new GatewayError(GatewayErrorCode.RateLimited, MsgErrorType.COMMAND, over.message),
+      command,
+      frameText === undefined ? commandUId : commandUIdOf(frameText),
+    );
+    return false;
   }
 
   /** The socket is gone: leave the line. */
@@ -264,24 +290,20 @@ export class ClientSession implements LineMember {
     const connectionParams = reparse('connectionParams');
     const serviceParams = reparse('sessionServiceParams');
     const extension = getCI(connectionParams, 'ExtensionName');
-    const line =
-      typeof extension === 'number'
-        ? String(extension)
-        : typeof extension === 'string'
-          ? extension.trim()
-          : '';
-    if (!line) {
+    if (extension === undefined || extension === null || extension === '') {
       throw openError(
         GatewayErrorCode.MissingField,
         'OpenConnection needs connectionParams.ExtensionName (the line)',
       );
     }
-    if (line.length > 80 || /[\s/\\;,]/.test(line)) {
+    const parsed = parseLineName(extension);
+    if ('problem' in parsed) {
       throw openError(
         GatewayErrorCode.BadParameter,
-        'connectionParams.ExtensionName is not a line name',
+        `connectionParams.ExtensionName is not a plain line name: ${parsed.problem}`,
       );
     }
+    const line = parsed.line;
     const userRaw = getCI(serviceParams, 'UserUId');
     const user = typeof userRaw === 'string' ? userRaw.trim() : '';
     const serviceUrl = getCI(serviceParams, 'ServiceUrl');
@@ -345,6 +367,7 @@ export class ClientSession implements LineMember {
       throw err;
     }
     this.connectionUId = randomUUID();
+    this.transport.bound();
     this.ctx.logger.log(
       `line ${line} opened by ${this.transport.peer}${this.debug ? ' (debug mode)' : ''}`,
     );

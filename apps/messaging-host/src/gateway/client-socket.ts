@@ -1,7 +1,10 @@
 import type { Logger } from '@nestjs/common';
 import type { WebSocket, RawData } from 'ws';
 import { MsgErrorType } from '@app/messaging';
+import type { LimitsConfig } from '../config/limits.config';
+import type { LimitClock } from '../limits/limit-clock';
 import { ClientSession, type GatewayContext, type SessionTransport } from './client-session';
+import { CommandLimiter } from './command-limiter';
 import { GatewayError, GatewayErrorCode } from './gateway.errors';
 import type { ServerEvent } from './protocol/client-protocol';
 import {
@@ -29,6 +32,11 @@ export interface ClientSocketOptions {
   origin: string | undefined;
   queryToken: string | undefined;
   peer: string;
+  /** The remote address alone (limits count and log by it). */
+  address: string;
+  /** Commands per second, time to open a line. */
+  limits: LimitsConfig;
+  clock: LimitClock;
   /** A negotiated SignalR connection (`?id=`): SignalR from the first frame. */
   signalR: boolean;
   /** Called once when the socket is closed (for the gateway's bookkeeping). */
@@ -69,15 +77,21 @@ export class ClientSocket implements SessionTransport {
   alive = true;
   private closing = false;
   readonly openedAt = Date.now();
+  /** Runs until the session opens a line: a socket that never does is closed (limits.openTimeoutMs). */
+  private openTimer: unknown;
 
   constructor(
     private readonly ws: WebSocket,
-    ctx: GatewayContext,
+    private readonly ctx: GatewayContext,
     private readonly logger: Logger,
     private readonly options: ClientSocketOptions,
   ) {
     this.mode = options.signalR ? 'signalr-handshake' : 'detect';
-    this.session = new ClientSession(ctx, this);
+    this.session = new ClientSession(ctx, this, new CommandLimiter(options.limits, options.clock));
+    this.openTimer = options.clock.setTimeout(
+      () => this.openTimedOut(),
+      options.limits.openTimeoutMs,
+    );
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     ws.on('pong', () => {
       this.alive = true;
@@ -87,6 +101,7 @@ export class ClientSocket implements SessionTransport {
     });
     ws.once('close', () => {
       this.closing = true;
+      this.bound();
       this.session.dispose();
       this.options.onClose(this);
     });
@@ -100,6 +115,27 @@ export class ClientSocket implements SessionTransport {
   }
   get peer(): string {
     return this.options.peer;
+  }
+  get address(): string {
+    return this.options.address;
+  }
+
+  /** The session opened a line: the open deadline no longer applies. */
+  bound(): void {
+    if (this.openTimer === undefined) return;
+    this.options.clock.clearTimeout(this.openTimer);
+    this.openTimer = undefined;
+  }
+
+  private openTimedOut(): void {
+    this.openTimer = undefined;
+    if (this.closing) return;
+    const { openTimeoutMs } = this.options.limits;
+    const reason = `no line opened within ${openTimeoutMs} ms (LoadLibrary, OpenConnection; limits.openTimeoutMs)`;
+    this.ctx.limitLog.hit('openTimeoutMs', this.address, `a connection opened no line: closed`);
+    this.closing = true;
+    if (this.mode === 'signalr') this.writeRaw(closeRecord(reason, false));
+    this.ws.close(CLOSE_POLICY, closeReason(reason));
   }
   get transportMode(): SocketMode {
     return this.mode;

@@ -12,6 +12,8 @@ export enum GatewayErrorCode {
   MissingField = 'MISSING_FIELD',
   /** A JSON-string parameter (connectionParams, a call) does not parse. */
   BadParameter = 'BAD_PARAMETER',
+  /** Too many commands (or calls) per second on this connection (limits.*PerSecond). */
+  RateLimited = 'RATE_LIMITED',
   /** The command name is not part of the protocol. */
   UnknownCommand = 'UNKNOWN_COMMAND',
   /** The command is part of the protocol but this library does not support it. */

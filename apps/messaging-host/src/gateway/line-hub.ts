@@ -1,8 +1,10 @@
 import { Logger } from '@nestjs/common';
 import type { Subscription } from 'rxjs';
 import {
+  lineKey,
   MsgErrorType,
   MsgEventType,
+  type LineNameCase,
   type LineEvent,
   type LineSession,
   type LineSettings,
@@ -57,11 +59,21 @@ export function serverEventOf(event: LineEvent): ServerEvent {
 /**
  * Lines in use on this node. One library session per line, shared by every socket of the user
  * who holds it (tabs, reconnects): each event is serialised once and delivered to all of them.
- * Another user claiming a held line is refused (error 2).
+ * Another user claiming a held line is refused (error 2). Lines are keyed by lineKey(): with
+ * chan_sip, `OFFICE` is the line `office` (its first opener's spelling is kept for the session).
  */
 export class LineHub {
   private readonly logger = new Logger(LineHub.name);
   private readonly lines = new Map<string, LineBinding>();
+
+  constructor(
+    /** How the channel driver compares line names (lineNameCaseOf(asterisk.protocol)). */
+    private readonly lineCase: LineNameCase = 'exact',
+  ) {}
+
+  private key(line: string): string {
+    return lineKey(line, this.lineCase);
+  }
 
   /** Binds `member` to `line` for `user`; throws GatewayError(LineBusy, type 2) when another user holds it. */
   join(
@@ -73,7 +85,8 @@ export class LineHub {
     member: LineMember,
   ): LineBinding {
     const owner = user.trim().toLowerCase();
-    let binding = this.lines.get(line);
+    const key = this.key(line);
+    let binding = this.lines.get(key);
     // The library sends RAW_DATA only to a session in debug mode: on while any member wants it.
     const debugFor = (b: LineBinding | undefined): boolean =>
       member.debugMode || [...(b?.members ?? [])].some((m) => m.debugMode);
@@ -99,7 +112,7 @@ export class LineHub {
       const session = library.openLine(line, { ...settings, debugMode: debugFor(undefined) });
       binding = new LineBinding(line, libraryName, session, owner);
       const b = binding;
-      this.lines.set(line, b);
+      this.lines.set(key, b);
       b.subscription = session.events$.subscribe({
         next: (event) => this.fanOut(b, event),
         error: (err: unknown) => {
@@ -117,14 +130,15 @@ export class LineHub {
   /** Unbinds a member; the line's session closes with its last member. */
   leave(binding: LineBinding, member: LineMember): void {
     binding.members.delete(member);
-    if (this.lines.get(binding.line) !== binding) return;
+    const key = this.key(binding.line);
+    if (this.lines.get(key) !== binding) return;
     if (binding.members.size > 0) {
       if (member.debugMode && ![...binding.members].some((m) => m.debugMode)) {
         binding.session.updateSettings({ debugMode: false });
       }
       return;
     }
-    this.lines.delete(binding.line);
+    this.lines.delete(key);
     binding.subscription?.unsubscribe();
     binding.session.close();
     this.logger.debug(`line ${binding.line} released`);

@@ -1,22 +1,33 @@
 import { Global, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { lineNameCaseOf, type LineNameCase } from '@app/messaging';
 import { AppConfig, type StorageConfig } from '../config/app-config';
 import { FileLineSettingsStore } from './file-line-settings.store';
+import { LineKeyedSettingsStore } from './line-keyed-settings.store';
 import { LineSettingsStore } from './line-settings.store';
 import { RedisLineSettingsStore } from './redis-line-settings.store';
 
-/** Opens the store `storage.driver` selects (file by default, redis for several nodes). */
-export async function createLineSettingsStore(storage: StorageConfig): Promise<LineSettingsStore> {
+/**
+ * Opens the store `storage.driver` selects (file by default, redis for several nodes); with
+ * `lineCase` ignore-case (chan_sip), lines are kept under their lower-case key.
+ */
+export async function createLineSettingsStore(
+  storage: StorageConfig,
+  lineCase: LineNameCase = 'exact',
+): Promise<LineSettingsStore> {
+  let store: FileLineSettingsStore | RedisLineSettingsStore;
   if (storage.driver === 'redis') {
-    const store = new RedisLineSettingsStore({
+    store = new RedisLineSettingsStore({
       url: storage.redis.url,
       keyPrefix: storage.redis.keyPrefix,
     });
-    await store.open();
-    return store;
+  } else {
+    store = new FileLineSettingsStore(storage.file.path);
   }
-  const store = new FileLineSettingsStore(storage.file.path);
   await store.open();
-  return store;
+  if (lineCase === 'exact') return store;
+  const keyed = new LineKeyedSettingsStore(store, lineCase);
+  await keyed.checkStoredKeys().catch(() => undefined);
+  return keyed;
 }
 
 /**
@@ -29,7 +40,8 @@ export async function createLineSettingsStore(storage: StorageConfig): Promise<L
     {
       provide: LineSettingsStore,
       inject: [AppConfig],
-      useFactory: (config: AppConfig) => createLineSettingsStore(config.storage),
+      useFactory: (config: AppConfig) =>
+        createLineSettingsStore(config.storage, lineNameCaseOf(config.asterisk.protocol)),
     },
   ],
   exports: [LineSettingsStore],

@@ -29,6 +29,11 @@ export class AmiPacket {
     return this.keys.length;
   }
 
+  /** Number of lines that were not `Key: value` (an old-style command answer's output). */
+  get rawLineCount(): number {
+    return this.rawOutput.length;
+  }
+
   /** The first value of `key` (case-insensitive), or undefined. */
   get(key: string): string | undefined {
     const keys = this.keys;

@@ -1,9 +1,13 @@
 /**
- * What the REST API accepts in the strings it hands to the PBX. Nothing here may carry CR or LF
- * (an AMI header ends there), and each pattern is named in the 400 it causes.
+ * What the REST API accepts in the strings it hands to the PBX. Nothing here may carry a control
+ * character (libs/ami's encoder refuses them all again), and each pattern is named in the 400 it
+ * causes. A line is a plain line name, by the same rule as the gateway's ExtensionName.
  */
-export const LINE_PATTERN = /^[A-Za-z0-9_.@+-]{1,64}$/;
-export const LINE_RULE = 'letters, digits and _ . @ + - (1 to 64), e.g. 305 or office';
+import { AMI_CONTROL_CHARACTERS } from '@app/ami';
+import { LINE_NAME_PATTERN, LINE_NAME_RULE } from '@app/messaging';
+
+export const LINE_PATTERN = LINE_NAME_PATTERN;
+export const LINE_RULE = LINE_NAME_RULE;
 
 /** A dialled number or extension (Exten): digits, letters and the dialplan's * # + _ . @ -. */
 export const NUMBER_PATTERN = /^[A-Za-z0-9*#+_.@-]{1,80}$/;
@@ -13,9 +17,11 @@ export const NUMBER_RULE = 'digits, letters and * # + _ . @ - (1 to 80)';
 export const NAME_PATTERN = /^[A-Za-z0-9_.-]{1,80}$/;
 export const NAME_RULE = 'letters, digits and _ . - (1 to 80)';
 
-/** Free text sent to the PBX (caller id, pause reason): no control characters. */
-// eslint-disable-next-line no-control-regex
-export const TEXT_PATTERN = /^[^\u0000-\u001f\u007f]{1,80}$/;
+/** Control characters no value sent to the PBX may hold: libs/ami's encoder set, checked early. */
+export const CONTROL_CHARACTERS = AMI_CONTROL_CHARACTERS;
+
+/** Free text sent to the PBX (caller id, pause reason): 1 to 80 characters, none of them control. */
+export const TEXT_PATTERN = new RegExp(`^[^${AMI_CONTROL_CHARACTERS.source.slice(1, -1)}]{1,80}$`);
 export const TEXT_RULE = '1 to 80 characters without control characters';
 
 export const DTMF_PATTERN = /^[0-9*#A-Da-d]{1,32}$/;

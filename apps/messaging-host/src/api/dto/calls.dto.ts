@@ -3,6 +3,7 @@ import { IsIn, IsObject, IsOptional, IsString, Matches, ValidateBy } from 'class
 import {
   CALL_ID_PATTERN,
   CALL_ID_RULE,
+  CONTROL_CHARACTERS,
   DTMF_PATTERN,
   DTMF_RULE,
   LINE_PATTERN,
@@ -28,8 +29,7 @@ function isVariableMap(v: unknown): boolean {
         VARIABLE_NAME_PATTERN.test(k) &&
         typeof val === 'string' &&
         val.length <= 256 &&
-        // eslint-disable-next-line no-control-regex
-        !/[\u0000-\u001f\u007f]/.test(val),
+        !CONTROL_CHARACTERS.test(val),
     )
   );
 }

@@ -8,6 +8,7 @@ import { NestFactory } from '@nestjs/core';
 import { MessagingRegistry } from '@app/messaging';
 import { FakeAmiServer } from '@app/ami/testing';
 import { AppModule } from '../../app.module';
+import { API_APP_OPTIONS } from '../../api/api-body.guard';
 import { AppConfig } from '../../config/app-config';
 import { ClientGateway } from '../client-gateway.service';
 import { CapturingLogger } from './gateway-test-app';
@@ -49,6 +50,7 @@ export async function startRealApp(
   tune(config);
   const logs = new CapturingLogger();
   const app = await NestFactory.create(AppModule.forRoot(config), {
+    ...API_APP_OPTIONS,
     logger: logs,
     abortOnError: false,
   });
