@@ -128,7 +128,12 @@ const SAMPLES: Record<
   'limits.maxConnections': { file: '500', fileLoaded: 500, env: '0', envLoaded: 0 },
   'limits.maxConnectionsPerAddress': { file: '50', fileLoaded: 50, env: '0', envLoaded: 0 },
   'limits.authFailuresPerAddress': { file: '5', fileLoaded: 5, env: '20', envLoaded: 20 },
-  'limits.authFailureWindowMs': { file: '30000', fileLoaded: 30000, env: '90000', envLoaded: 90000 },
+  'limits.authFailureWindowMs': {
+    file: '30000',
+    fileLoaded: 30000,
+    env: '90000',
+    envLoaded: 90000,
+  },
   'limits.amiDeafAfterTimeouts': { file: '5', fileLoaded: 5, env: '0', envLoaded: 0 },
 };
 
