@@ -281,6 +281,16 @@ describe('AmiDecoder line ends and headers', () => {
     assert.equal(y!.get('destchannelstatedesc'), 'd');
   });
 
+  it('reads `Response: Follows` after a stray `--END COMMAND--` line as a plain packet, both ways (found by npm run fuzz)', () => {
+    const input = bytes('--END COMMAND--\r\nResponse: Follows\r\n\r\n');
+    for (const wasm of [true, false]) {
+      const [p, ...more] = packetsOf([input], { wasm });
+      assert.deepEqual(more, []);
+      assert.deepEqual(p!.keys, ['Response'], `wasm ${wasm}`);
+      assert.deepEqual(p!.output, []);
+    }
+  });
+
   it('keeps lines without a colon apart from the headers', () => {
     const [p] = packetsOf([bytes('Response: Success\r\nsome text\r\n:no key\r\n\r\n')]);
     assert.deepEqual(p!.keys, ['Response']);

@@ -52,6 +52,9 @@ export class AmiLineReader {
     const values = this.scratchValues;
     let count = 0;
     let raw: string[] | undefined;
+    // A `--END COMMAND--` line (dropped, never output) began the packet: then a `Response:
+    // Follows` after it is not the packet's first line (as parseTextJs and decodeEach see it).
+    let markerFirst = false;
     // Where ActionID is, once off the trie (on it, the node knows).
     let idExact = -1;
     let idOther = -1;
@@ -66,6 +69,7 @@ export class AmiLineReader {
         const ke = recs[r + 1]!;
         if (ke === -2) {
           // An empty line: the packet is whole.
+          markerFirst = false;
           if (count > 0 || raw !== undefined) {
             const packet = this.packet(node, count, raw, idExact, idOther);
             count = 0;
@@ -84,6 +88,7 @@ export class AmiLineReader {
           // A line without a name: command output (Asterisk < 14).
           const line = flags === 0 ? text.slice(ls, le) : utf8(buf, start + ls, start + le);
           if (line !== END_COMMAND) (raw ??= []).push(line);
+          else if (count === 0 && raw === undefined) markerFirst = true;
           continue;
         }
         let id = recs[r + 5]!;
@@ -132,7 +137,13 @@ export class AmiLineReader {
         const vs = recs[r + 2]!;
         const value = flags === 0 ? text.slice(vs, le) : scanner.utf8(text, buf, start, vs, le);
         // The first line of a packet: `Response: Follows` is read by decodeEach.
-        if (count === 0 && raw === undefined && value === 'Follows' && isResponse(key))
+        if (
+          count === 0 &&
+          raw === undefined &&
+          !markerFirst &&
+          value === 'Follows' &&
+          isResponse(key)
+        )
           return start + ls;
         values[count] = value;
         count += 1;
