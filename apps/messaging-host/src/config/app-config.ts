@@ -233,7 +233,7 @@ export class ServerConfig {
   @Max(15000)
   heartbeatIntervalMs = 15000;
 
-  /** On SIGTERM, how long open connections may drain before they are closed, ms. */
+  /** On SIGTERM, how long the service keeps answering (ready 503) before closing what is open, ms. */
   @ToNumber()
   @IsInt()
   @Min(0)
