@@ -31,6 +31,20 @@ export class OriginateCommands {
 
   constructor(private readonly kit: CommandKit) {}
 
+  /** The Originate of the line's device into `context`/`exten` (ring time and Async per the options). */
+  originateFields(line: string, context: string, exten: string, callerId: string): AmiActionFields {
+    return {
+      Action: 'Originate',
+      Channel: `${this.kit.options.protocol}${line}`,
+      Context: context,
+      Exten: exten,
+      Priority: '1',
+      CallerID: callerId,
+      Timeout: String(this.kit.options.originateTimeoutMs ?? 30_000),
+      Async: this.kit.options.asyncOriginate ? 'true' : 'false',
+    };
+  }
+
   /** Keeps an OriginateResponse notice for the Originate whose answer has not been handled yet. */
   noteResponse(n: Extract<TrackerNotice, { kind: 'originate-response' }>): void {
     this.originateResponses.set(n.actionId, n.packet as AmiPacket);
@@ -143,16 +157,12 @@ export class OriginateCommands {
         bound!(c);
       },
     });
-    const fields: AmiActionFields = {
-      Action: 'Originate',
-      Channel: `${this.kit.options.protocol}${line}`,
-      Context: context,
-      Exten: target,
-      Priority: '1',
-      CallerID: opts.callerId ?? `"${target}" <${target}>`,
-      Timeout: String(this.kit.options.originateTimeoutMs ?? 30_000),
-      Async: this.kit.options.asyncOriginate ? 'true' : 'false',
-    };
+    const fields = this.originateFields(
+      line,
+      context,
+      target,
+      opts.callerId ?? `"${target}" <${target}>`,
+    );
     if (vars.length) fields['Variable'] = vars;
     const failed = (why: MessagingCommandError): MessagingCommandError =>
       why.code === MessagingErrorCode.ActionFailed

@@ -11,7 +11,6 @@ import type { LineCalls } from '../core/line-calls';
 import type { LineNaming } from '../core/line-naming';
 import {
   ChanState,
-  type Chan,
   type PendingOriginate,
   type TrackedCall,
   type TrackerSink,
@@ -19,17 +18,13 @@ import {
 
 export class OriginateTracker {
   readonly pending: PendingOriginate[] = [];
-  private readonly channels: Map<string, Chan>;
-  private readonly lineCalls: Map<string, TrackedCall[]>;
 
   constructor(
-    table: ChannelTable,
+    private readonly table: ChannelTable,
     private readonly calls: LineCalls,
     private readonly naming: LineNaming,
     private readonly sink: TrackerSink,
   ) {
-    this.channels = table.channels;
-    this.lineCalls = calls.lineCalls;
     calls.onForget((call) => this.forgotten(call));
   }
 
@@ -72,7 +67,7 @@ export class OriginateTracker {
     const actionId = p.get('ActionID') ?? '';
     const ok = p.get('Response') === 'Success';
     let call: TrackedCall | undefined;
-    const ch = known(uid) ? this.channels.get(uid) : undefined;
+    const ch = known(uid) ? this.table.channels.get(uid) : undefined;
     if (ch) {
       call = ch.calls.find((c) => c.originated && !c.ended);
     } else {
@@ -80,7 +75,7 @@ export class OriginateTracker {
       const line = name.toLowerCase().startsWith(this.naming.protocolLower)
         ? (this.naming.lineOfChannel(name) ?? name.slice(this.naming.protocol.length))
         : undefined;
-      const calls = line ? (this.lineCalls.get(line) ?? []) : [];
+      const calls = line ? (this.calls.lineCalls.get(line) ?? []) : [];
       call =
         calls.find((c) => c.actionId === actionId && !c.ended) ??
         [...calls].reverse().find((c) => c.originated && !c.originateOk && !c.ended);
@@ -91,7 +86,7 @@ export class OriginateTracker {
       this.calls.collect(call, p);
       if (ok) {
         call.originateOk = true;
-        const lineCh = call.channel ? this.channels.get(call.channel) : undefined;
+        const lineCh = call.channel ? this.table.channels.get(call.channel) : undefined;
         if (lineCh?.state === ChanState.Up && !call.dialingOut)
           this.calls.transition(call, CallState.CONNECTED);
       } else {

@@ -4,7 +4,7 @@
  * May not touch the tracker's state: only the CommandKit's queries.
  */
 import { randomUUID } from 'node:crypto';
-import type { AmiActionFields, AmiPacket } from '@app/ami';
+import type { AmiPacket } from '@app/ami';
 import {
   CallDirection,
   CallState,
@@ -91,16 +91,12 @@ export class ParkingCommands {
         callId: c.id,
       });
       const who = c.direction === CallDirection.IN ? c.callerId : c.calledId;
-      const fields: AmiActionFields = {
-        Action: 'Originate',
-        Channel: `${this.kit.options.protocol}${line}`,
-        Context: ctx,
-        Exten: space,
-        Priority: '1',
-        CallerID: `"${(who || 'Parked').replace(/"/g, '')}" <${space}>`,
-        Timeout: String(this.kit.options.originateTimeoutMs ?? 30_000),
-        Async: this.kit.options.asyncOriginate ? 'true' : 'false',
-      };
+      const fields = this.originate.originateFields(
+        line,
+        ctx,
+        space,
+        `"${(who || 'Parked').replace(/"/g, '')}" <${space}>`,
+      );
       if (!this.kit.options.asyncOriginate) {
         // Synchronous: Asterisk answers once the phone answered; a failure comes as an event.
         this.originate.sendOriginate(fields).catch((err: unknown) => {
