@@ -6,8 +6,7 @@
  */
 import { CallDirection, CallState } from '@app/messaging';
 import type { AmiPacketView } from '../asterisk.types';
-import { known, own } from '../core/ami-values';
-import type { ChannelTable } from '../core/channel-table';
+import { known, type ChannelTable } from '../core/channel-table';
 import type { LineCalls } from '../core/line-calls';
 import { ChanState, type Chan, type TrackedCall } from '../core/tracker-model';
 import type { OriginateTracker } from '../originate/originate.tracker';
@@ -196,7 +195,7 @@ export class CallsTracker {
     const ch = this.table.upsertChannel(p, '');
     const b = this.table.bridgeOf(p.get('BridgeUniqueid'));
     if (!ch || !b) return;
-    this.table.enterBridge(ch, b, own(p.get('BridgeUniqueid')!));
+    this.table.enterBridge(ch, b, p.get('BridgeUniqueid')!);
     // Check every line channel of the bridge: who entered may be either side.
     for (const uid of b) {
       const member = this.channels.get(uid);

@@ -4,9 +4,23 @@
  * calls a channel carries and its take-back mark are the call rooms' fields). May not touch calls.
  */
 import type { AmiPacketView } from '../asterisk.types';
-import { known, own, UNKNOWN } from './ami-values';
 import type { LineNaming } from './line-naming';
 import type { Chan } from './tracker-model';
+
+export const UNKNOWN = '<unknown>';
+
+/** Whether Asterisk gave a value (not empty, not `<unknown>`). */
+export function known(v: string | undefined): v is string {
+  return v !== undefined && v !== '' && v !== UNKNOWN;
+}
+
+/**
+ * A copy of `s` that does not keep its source alive: the decoder's values are slices of a whole
+ * socket read, and a channel name kept for the life of a call would pin that read in memory.
+ */
+function own(s: string): string {
+  return s.length < 13 ? s : (' ' + s).slice(1);
+}
 
 export class ChannelTable {
   readonly channels = new Map<string, Chan>();
@@ -88,8 +102,9 @@ export class ChannelTable {
     return b;
   }
 
-  /** `ch` enters the bridge `b` (id `id`); a channel is in one bridge at a time. */
-  enterBridge(ch: Chan, b: Set<string>, id: string): void {
+  /** `ch` enters the bridge `b` (BridgeUniqueid `bridgeId`); a channel is in one bridge at a time. */
+  enterBridge(ch: Chan, b: Set<string>, bridgeId: string): void {
+    const id = own(bridgeId);
     if (ch.bridge && ch.bridge !== id) {
       // A channel is in one bridge at a time: a missed BridgeLeave must not keep it in the old one.
       const old = this.bridges.get(ch.bridge);

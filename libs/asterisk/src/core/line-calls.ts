@@ -17,10 +17,22 @@ import {
 } from '@app/messaging';
 import type { AmiPacketView } from '../asterisk.types';
 import { extractPacketInfo, type PacketInfoField } from '../packet-info';
-import { isoNow } from './ami-values';
 import { callIdOf } from './call-id';
 import type { ChannelTable } from './channel-table';
 import type { Chan, TrackedCall, TrackerSink } from './tracker-model';
+
+let isoMs = 0;
+let isoText = '';
+
+/** The current time in ISO 8601, formatted once per millisecond (every call event carries it). */
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== isoMs) {
+    isoMs = ms;
+    isoText = new Date(ms).toISOString();
+  }
+  return isoText;
+}
 
 export class LineCalls {
   readonly callsById = new Map<string, TrackedCall>();

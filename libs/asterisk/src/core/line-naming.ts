@@ -2,7 +2,6 @@
  * Owns how names map to lines: channel names (`SIP/305-0000000a`), queue member interfaces
  * (queueExtensionFormat) and the protocol prefix. Pure: set once from the options, never written.
  */
-import { escapeRegExp } from './ami-values';
 
 export class LineNaming {
   /** Channel technology prefix of the users' lines, as configured ('SIP/'). */
@@ -47,4 +46,8 @@ export class LineNaming {
     if (dash <= this.protocol.length) return undefined;
     return name.slice(this.protocol.length, dash);
   }
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -5,8 +5,7 @@
  */
 import { CallState } from '@app/messaging';
 import type { AmiPacketView } from '../asterisk.types';
-import { known } from '../core/ami-values';
-import type { ChannelTable } from '../core/channel-table';
+import { known, type ChannelTable } from '../core/channel-table';
 import type { LineCalls } from '../core/line-calls';
 import type { LineNaming } from '../core/line-naming';
 import {

@@ -6,8 +6,7 @@
  */
 import { CallDirection, CallState } from '@app/messaging';
 import type { AmiPacketView } from '../asterisk.types';
-import { known } from '../core/ami-values';
-import type { ChannelTable } from '../core/channel-table';
+import { known, type ChannelTable } from '../core/channel-table';
 import type { LineCalls } from '../core/line-calls';
 import { ChanState, type Chan } from '../core/tracker-model';
 import type { ParkingTracker } from '../parking/parking.tracker';
