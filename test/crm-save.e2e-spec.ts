@@ -110,7 +110,7 @@ describe('crm e2e: every call saved in the CRM (acceptance 1)', () => {
         (n, c) => n + c.events.all.filter((e) => [5, 6, 7, 8, 9, 13, 17].includes(e.eventType)).length,
         0,
       );
-      await crm.waitFor(() => crm.updates.length >= expected, `${expected} UpdateCalls`);
+      await crm.waitFor(() => crm.saved.length >= expected, `${expected} UpdateCalls`);
       await barrier(t.app, t.ami);
       for (const c of [p305, p306]) await flush(c);
 
@@ -171,7 +171,7 @@ describe('crm e2e: a panel cannot choose where the service sends requests (accep
     await openLine(p305, '305', USER_305, CONTACT_305, evil);
     await openLine(p306, '306', USER_306, CONTACT_306, crm.base);
     await replayWithSaves(t.app, t.ami, 'g3_atxfer', [p306]);
-    await crm.waitFor(() => crm.updates.length >= 4, "306's four changes");
+    await crm.waitFor(() => crm.saved.length >= 4, "306's four changes");
     await barrier(t.app, t.ami);
     await flush(p305);
     assert.equal(other.requests.length, 0, 'nothing was sent to the address the panel chose');

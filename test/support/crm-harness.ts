@@ -78,17 +78,13 @@ const RINGING =
   /Event: Newstate\r\n(?:[^\r]*\r\n)*?Channel: SIP\/30\d-[^\r]*\r\n(?:[^\r]*\r\n)*?ChannelStateDesc: Ringing/;
 
 /**
- * Replays a trace in parts, cut after every record where a line's phone starts ringing; after each
- * part (once the library handled it and the panels received what it caused) waits, with
- * `waitForSaves`, until every panel got event 15 for the calls that rang so far, so that the events
- * after must carry the databaseUId.
+ * Replays a trace in parts, cut after every record where a line's phone starts ringing, running
+ * `afterPart(i)` after each part.
  */
-export async function replayWithSaves(
-  app: INestApplication,
+export async function replayInParts(
   ami: FakeAmiServer,
   trace: string | TraceRecord[],
-  clients: CtiClient[],
-  waitForSaves = true,
+  afterPart: (index: number) => Promise<void>,
 ): Promise<void> {
   const records = typeof trace === 'string' ? readTrace(trace) : trace;
   const cuts: number[] = [];
@@ -97,14 +93,32 @@ export async function replayWithSaves(
     if (RINGING.test(Buffer.from(r.b64, 'base64').toString('latin1'))) cuts.push(i + 1);
   });
   let from = 0;
+  let part = 0;
   for (const cut of [...cuts, records.length]) {
     if (cut <= from) continue;
     await ami.replay(records.slice(from, cut));
     from = cut;
+    await afterPart(part++);
+  }
+}
+
+/**
+ * replayInParts where, after each part (once the library handled it and the panels received what
+ * it caused), with `waitForSaves` every panel must get event 15 for the calls that rang so far, so
+ * that the events after must carry the databaseUId.
+ */
+export async function replayWithSaves(
+  app: INestApplication,
+  ami: FakeAmiServer,
+  trace: string | TraceRecord[],
+  clients: CtiClient[],
+  waitForSaves = true,
+): Promise<void> {
+  await replayInParts(ami, trace, async () => {
     await barrier(app, ami);
     for (const c of clients) await flush(c);
     if (waitForSaves) for (const c of clients) await waitSavedEvents(c);
-  }
+  });
 }
 
 /** Splits a trace before the first rx record whose text contains `marker`. */
@@ -119,7 +133,7 @@ export function splitTrace(name: string, marker: string): [TraceRecord[], TraceR
 
 /** The UpdateCall bodies the fake CRM got for call `id`, in arrival order. */
 export function bodiesOf(crm: FakeCrmServer, id: string): Record<string, unknown>[] {
-  return crm.updates.filter((r) => r.body?.['id'] === id).map((r) => r.body!);
+  return crm.saved.filter((r) => r.body?.['id'] === id).map((r) => r.body!);
 }
 
 /** The call events (5..9, 13, 17) a client got for call `id`, in order. */
@@ -209,4 +223,17 @@ export function checkPanelSaw(c: CtiClient, id: string, guid: string): ReceivedE
 /** Every request had Content-Type application/json. */
 export function checkJsonRequests(requests: CrmRequest[]): void {
   for (const r of requests) assert.match(r.contentType ?? '', /^application\/json/);
+}
+
+/** Polls `check` until it holds (liveness bound, not a timing assertion). */
+export async function eventually(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<void> {
+  const t0 = Date.now();
+  while (!(await check())) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }

@@ -12,6 +12,8 @@ export interface CrmRequest {
   /** The body parsed (undefined when it is not JSON). */
   body: Record<string, unknown> | undefined;
   at: number;
+  /** The GUID answered (a save that took), or undefined (an error was answered). */
+  guid?: string;
 }
 
 /** How the fake answers UpdateCall. */
@@ -56,9 +58,14 @@ export class FakeCrmServer {
     return `http://127.0.0.1:${this.port}/0`;
   }
 
-  /** UpdateCall bodies, in arrival order. */
+  /** UpdateCall requests, in arrival order (errors answered included). */
   get updates(): CrmRequest[] {
     return this.requests.filter((r) => r.path === `${SERVICE}UpdateCall`);
+  }
+
+  /** UpdateCall requests that were answered a GUID (saves that took), in arrival order. */
+  get saved(): CrmRequest[] {
+    return this.updates.filter((r) => r.guid !== undefined);
   }
 
   get logins(): CrmRequest[] {
@@ -123,15 +130,17 @@ export class FakeCrmServer {
           body = undefined;
         }
         const path = (req.url ?? '').split('?')[0]!;
-        this.requests.push({
+        const record: CrmRequest = {
           method: req.method ?? '',
           path,
           contentType: req.headers['content-type'],
           raw,
           body,
           at: Date.now(),
-        });
-        this.answer(path, req.method ?? '', body, res);
+        };
+        this.requests.push(record);
+        const guid = this.answer(path, req.method ?? '', body, res);
+        if (guid) record.guid = guid;
         for (const w of [...this.waiters]) w();
       });
     });
@@ -142,19 +151,21 @@ export class FakeCrmServer {
     method: string,
     body: Record<string, unknown> | undefined,
     res: ServerResponse,
-  ): void {
-    const json = (status: number, value: unknown): void => {
+  ): string | undefined {
+    const json = (status: number, value: unknown): undefined => {
       const text = JSON.stringify(value);
       res.writeHead(status, {
         'Content-Type': 'application/json; charset=utf-8',
         'Content-Length': Buffer.byteLength(text),
       });
       res.end(text);
+      return undefined;
     };
     if (method !== 'POST' || !body) return json(400, 'Bad request');
     if (path === `${SERVICE}LogInMsgServer`) {
       const user = String(body['UserUId'] ?? '').toLowerCase();
-      return this.allowedUsers.has(user) ? json(200, randomUUID()) : json(200, this.refusalText);
+      json(200, this.allowedUsers.has(user) ? randomUUID() : this.refusalText);
+      return undefined;
     }
     if (path !== `${SERVICE}UpdateCall`) return json(404, 'Not found');
     if (this.mode === 'http503') return json(503, 'Service Unavailable');
@@ -165,6 +176,7 @@ export class FakeCrmServer {
     list.push(body);
     this.records.set(id, list);
     json(200, id);
+    return id;
   }
 }
 
