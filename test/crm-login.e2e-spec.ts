@@ -5,7 +5,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import 'reflect-metadata';
 import { startRealApp, type RealApp } from '../apps/messaging-host/src/gateway/testing/real-app';
-import { WsCtiClient, type CtiClient } from '../apps/messaging-host/src/gateway/testing/cti-test-client';
+import {
+  WsCtiClient,
+  type CtiClient,
+} from '../apps/messaging-host/src/gateway/testing/cti-test-client';
 import { connectSignalR } from '../apps/messaging-host/src/gateway/testing/signalr-clients';
 import { SecurityMode } from '../apps/messaging-host/src/config/app-config';
 import { FakeCrmServer } from './support/fake-crm-server';
@@ -23,7 +26,11 @@ interface ErrorContent {
 }
 
 async function refusedOpen(c: CtiClient, user: string, serviceUrl?: string): Promise<ErrorContent> {
-  const e = await c.open('305', user, serviceUrl ? { sessionServiceParams: { ServiceUrl: serviceUrl } } : {});
+  const e = await c.open(
+    '305',
+    user,
+    serviceUrl ? { sessionServiceParams: { ServiceUrl: serviceUrl } } : {},
+  );
   assert.equal(e.eventType, 3, `an ERROR event, got ${e.eventType}: ${e.content}`);
   await c.events.waitClosed();
   return e.parsed as ErrorContent;
@@ -98,7 +105,10 @@ describe('crm e2e: security.mode crm (acceptance 4)', () => {
     await crm.up();
     crm.allowedUsers.add(LATER);
     const ok = await WsCtiClient.connect(`ws://127.0.0.1:${t.port}/`);
-    assert.equal((await ok.open('306', LATER, { sessionServiceParams: { ServiceUrl: crm.base } })).eventType, 2);
+    assert.equal(
+      (await ok.open('306', LATER, { sessionServiceParams: { ServiceUrl: crm.base } })).eventType,
+      2,
+    );
     await ok.close();
 
     const before = crm.logins.length;

@@ -10,7 +10,10 @@ import 'reflect-metadata';
 import { Redis } from 'ioredis';
 import { FakeAmiServer } from '@app/ami/testing';
 import { startRealApp, type RealApp } from '../apps/messaging-host/src/gateway/testing/real-app';
-import { WsCtiClient, type CtiClient } from '../apps/messaging-host/src/gateway/testing/cti-test-client';
+import {
+  WsCtiClient,
+  type CtiClient,
+} from '../apps/messaging-host/src/gateway/testing/cti-test-client';
 import { CrmCallRecorder } from '../apps/messaging-host/src/crm/crm-call-recorder.service';
 import { outboxJournalPath } from '../apps/messaging-host/src/crm/outbox/file-crm-outbox.store';
 import { FakeCrmServer, type CrmMode } from './support/fake-crm-server';
@@ -53,7 +56,8 @@ async function waitCallEvents(p: CtiClient, n: number, timeoutMs = 20_000): Prom
   const count = (): number => callIdsOf(p).reduce((k, id) => k + callEventsOf(p, id).length, 0);
   const t0 = Date.now();
   while (count() < n) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`the panel got ${count()} of ${n} call events`);
+    if (Date.now() - t0 > timeoutMs)
+      throw new Error(`the panel got ${count()} of ${n} call events`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -91,7 +95,10 @@ describe('crm outbox e2e: the CRM away for the first half, then back (one node)'
         await replayWithSaves(t.app, t.ami, held, [p], false);
         const [c, e1] = callIdsOf(p);
         assert.ok(c && e1, 'two calls seen');
-        assert.ok(!p.events.all.some((e) => e.eventType === 15), 'no event 15 while the CRM is away');
+        assert.ok(
+          !p.events.all.some((e) => e.eventType === 15),
+          'no event 15 while the CRM is away',
+        );
         assert.ok(p.events.all.every((e) => !(e.parsed as { databaseUId?: string })?.databaseUId));
         const recorder = t.app.get(CrmCallRecorder);
         const waiting = recorder.status(e1);
@@ -120,7 +127,8 @@ describe('crm outbox e2e: the CRM away for the first half, then back (one node)'
           "e1's events after its save carry the record",
         );
         await eventually(
-          () => recorder.status(e1)?.state === 'saved' && recorder.metrics.snapshot().outboxDepth === 0,
+          () =>
+            recorder.status(e1)?.state === 'saved' && recorder.metrics.snapshot().outboxDepth === 0,
           'the outbox drained',
         );
         await p.close();
@@ -178,7 +186,11 @@ describe('crm outbox e2e: the node restarted while the CRM is down (a new proces
         CRM__OUTBOX__OWNERLEASEMS: '300',
         STORAGE__FILE__PATH: join(dir, 'settings.json'),
         ...(k.store === 'redis'
-          ? { STORAGE__DRIVER: 'redis', STORAGE__REDIS__URL: redis.url, STORAGE__REDIS__KEYPREFIX: prefix }
+          ? {
+              STORAGE__DRIVER: 'redis',
+              STORAGE__REDIS__URL: redis.url,
+              STORAGE__REDIS__KEYPREFIX: prefix,
+            }
           : {}),
       };
       const client = k.store === 'redis' ? new Redis(redis.url) : undefined;
@@ -194,7 +206,7 @@ describe('crm outbox e2e: the node restarted while the CRM is down (a new proces
           return n;
         }
         const last = new Map<string, number>();
-        let text = '';
+        let text: string;
         try {
           text = readFileSync(outboxJournalPath(join(dir, 'settings.json')), 'utf8');
         } catch {
@@ -217,7 +229,8 @@ describe('crm outbox e2e: the node restarted while the CRM is down (a new proces
         await waitCallEvents(pa, 5);
         const t0 = Date.now();
         while ((await kept()) < 5) {
-          if (Date.now() - t0 > 10_000) throw new Error(`the store kept ${await kept()} of 5 changes`);
+          if (Date.now() - t0 > 10_000)
+            throw new Error(`the store kept ${await kept()} of 5 changes`);
           await new Promise((r) => setTimeout(r, 20));
         }
         assert.equal(crm.requests.length, 0);

@@ -82,7 +82,10 @@ describe('RedisCrmOutboxStore', () => {
     await new Promise((r) => setTimeout(r, 400));
     const claimed = await b.inspect('X');
     assert.equal(claimed?.mine, true, 'a dead owner gives its call up to the one asking');
-    assert.deepEqual((await b.takeOver()).map((x) => x.id), ['Y']);
+    assert.deepEqual(
+      (await b.takeOver()).map((x) => x.id),
+      ['Y'],
+    );
   });
 
   it('fails writes at once while Redis is away, and is unready', async () => {
@@ -92,7 +95,8 @@ describe('RedisCrmOutboxStore', () => {
     await assert.rejects(a.put(stored('Z')), /not connected/);
     assert.equal(a.readiness().ready, false);
     await redis.restart();
-    for (let i = 0; i < 100 && !a.readiness().ready; i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 100 && !a.readiness().ready; i++)
+      await new Promise((r) => setTimeout(r, 50));
     await a.put(stored('Z'));
     assert.equal((await a.inspect('Z'))?.mine, true);
   });

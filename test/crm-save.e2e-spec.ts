@@ -51,7 +51,10 @@ async function openLine(
   assert.equal(e.eventType, 2, e.content);
 }
 
-async function restCall(t: RealApp, id: string): Promise<{ status: number; body: Record<string, unknown> }> {
+async function restCall(
+  t: RealApp,
+  id: string,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`http://127.0.0.1:${t.port}/api/v1/calls/${id}`, {
     headers: { Authorization: `Bearer ${API_KEY}` },
   });
@@ -102,12 +105,16 @@ describe('crm e2e: every call saved in the CRM (acceptance 1)', () => {
           assert.equal(saved['state'], 'saved');
           assert.equal(saved['pending'], 0);
           assert.match(String(saved['databaseUId']), /^[0-9a-f-]{36}$/);
-          assert.equal((r.body['call'] as Record<string, unknown>)['databaseUId'], saved['databaseUId']);
+          assert.equal(
+            (r.body['call'] as Record<string, unknown>)['databaseUId'],
+            saved['databaseUId'],
+          );
         }
       }
       // Every change in the CRM: as many UpdateCalls as call events the panels got.
       const expected = [p305, p306].reduce(
-        (n, c) => n + c.events.all.filter((e) => [5, 6, 7, 8, 9, 13, 17].includes(e.eventType)).length,
+        (n, c) =>
+          n + c.events.all.filter((e) => [5, 6, 7, 8, 9, 13, 17].includes(e.eventType)).length,
         0,
       );
       await crm.waitFor(() => crm.saved.length >= expected, `${expected} UpdateCalls`);
@@ -122,19 +129,27 @@ describe('crm e2e: every call saved in the CRM (acceptance 1)', () => {
       assert.equal(crm.records.size, 6, 'one record per line call');
       assert.equal(crm.updates.length, expected, 'no change saved twice');
       checkJsonRequests(crm.requests);
-      for (const id of ids305) checkPanelSaw(p305, id, checkSavedCall(crm, p305, id, '305', CONTACT_305));
+      for (const id of ids305)
+        checkPanelSaw(p305, id, checkSavedCall(crm, p305, id, '305', CONTACT_305));
       const b = ids306[0]!;
       const after15 = checkPanelSaw(p306, b, checkSavedCall(crm, p306, b, '306', CONTACT_306));
       const info = after15.find((e) => e.eventType === 17);
       assert.ok(info, "g3: 306's call got event 17 after its event 15");
       assert.equal(callOf(info).callerId, '79167770003');
-      assert.match(String(callOf(info).databaseUId), /^[0-9a-f-]{36}$/, 'event 17 carries the databaseUId');
+      assert.match(
+        String(callOf(info).databaseUId),
+        /^[0-9a-f-]{36}$/,
+        'event 17 carries the databaseUId',
+      );
 
       // REST after the end: the finished call and its record.
       const ended = await restCall(t, b);
       assert.equal(ended.status, 200);
       assert.deepEqual(
-        { state: (ended.body['crm'] as Record<string, unknown>)['state'], db: (ended.body['crm'] as Record<string, unknown>)['databaseUId'] },
+        {
+          state: (ended.body['crm'] as Record<string, unknown>)['state'],
+          db: (ended.body['crm'] as Record<string, unknown>)['databaseUId'],
+        },
         { state: 'saved', db: callOf(info).databaseUId },
       );
       await p305.close();
@@ -185,7 +200,10 @@ describe('crm e2e: a panel cannot choose where the service sends requests (accep
       (l) => l.level === 'warn' && l.message.includes(`127.0.0.1:${other.port}`),
     );
     assert.equal(warnings.length, 1, warnings.map((w) => w.message).join('\n'));
-    assert.match(warnings[0]!.message, /line 305: calls are not saved in the CRM: .* is not in security\.allowedServiceUrls/);
+    assert.match(
+      warnings[0]!.message,
+      /line 305: calls are not saved in the CRM: .* is not in security\.allowedServiceUrls/,
+    );
     await p305.close();
     await p306.close();
   });

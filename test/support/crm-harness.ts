@@ -172,7 +172,11 @@ export function checkSavedCall(
     events.map((e) => [callOf(e).state, callOf(e).oldState]),
     `call ${id}: every change saved once, in the panel's order`,
   );
-  assert.equal(bodies[0]!['databaseUId'], undefined, `call ${id}: the first save creates the record`);
+  assert.equal(
+    bodies[0]!['databaseUId'],
+    undefined,
+    `call ${id}: the first save creates the record`,
+  );
   assert.equal(bodies[0]!['state'], events[0] ? callOf(events[0]).state : undefined);
   for (const b of bodies) assert.equal(b['deviceId'], line);
   const guids = [...crm.records].filter(([, list]) => list.some((b) => b['id'] === id));

@@ -34,7 +34,8 @@ export class FakeCrmServer {
   /** The UpdateCall bodies of each record, by databaseUId, in the order they arrived. */
   readonly records = new Map<string, Record<string, unknown>[]>();
   readonly allowedUsers = new Set<string>();
-  refusalText = 'The user has no licence for the Asterisk connector (BPMonlineAsteriskConnector.Use)';
+  refusalText =
+    'The user has no licence for the Asterisk connector (BPMonlineAsteriskConnector.Use)';
   mode: CrmMode = 'up';
   private server: Server;
   private waiters: Array<() => void> = [];
@@ -169,7 +170,8 @@ export class FakeCrmServer {
     }
     if (path !== `${SERVICE}UpdateCall`) return json(404, 'Not found');
     if (this.mode === 'http503') return json(503, 'Service Unavailable');
-    if (this.mode === 'errorText') return json(200, 'Object reference not set to an instance of an object.');
+    if (this.mode === 'errorText')
+      return json(200, 'Object reference not set to an instance of an object.');
     let id = typeof body['databaseUId'] === 'string' ? body['databaseUId'] : '';
     if (!id) id = randomUUID();
     const list = this.records.get(id) ?? [];

@@ -52,7 +52,10 @@ describe('crm configuration', () => {
       problems({ SECURITY__MODE: 'crm' }),
       /security\.mode crm asks the CRM \(LogInMsgServer\): set crm\.serviceUrl or security\.allowedServiceUrls/,
     );
-    assert.equal(problems({ SECURITY__MODE: 'crm', CRM__SERVICEURL: 'https://crm.example.com/0' }), '');
+    assert.equal(
+      problems({ SECURITY__MODE: 'crm', CRM__SERVICEURL: 'https://crm.example.com/0' }),
+      '',
+    );
     assert.equal(
       problems({ SECURITY__MODE: 'crm', SECURITY__ALLOWEDSERVICEURLS: 'https://crm.example.com' }),
       '',

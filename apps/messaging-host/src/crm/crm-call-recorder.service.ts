@@ -1,9 +1,9 @@
 /**
  * Saves every call of the lines this node holds in the CRM (Creatio's UpdateCall), as Creatio's own
- * messaging service does. Owns: which lines are watched (a line's first panel binds it here; the
- * watch stays until the calls it started saving have ended, so no end is lost when the panel goes),
- * which calls are saved here, event 15 after a call's first save, and the databaseUId/userContactUId
- * the panels see. The sending itself is the outbox's (outbox/crm-outbox.ts).
+ * messaging service does. Owns: which calls are saved here (those that start on a line a panel
+ * bound here; one first seen mid-way only if no live node saves it), the calls taken over after a
+ * restart, event 15 after a call's first save, and the databaseUId/userContactUId the panels see.
+ * The lines' sessions are crm-line-watches.ts's; the sending is the outbox's (outbox/crm-outbox.ts).
  */
 import {
   Injectable,
@@ -19,13 +19,13 @@ import {
   type Call,
   type CallEvent,
   type LineEvent,
-  type LineSession,
   type MessagingLibrary,
 } from '@app/messaging';
 import { AppConfig } from '../config/app-config';
 import { LineObserver, type BoundLine, type LineSink } from '../gateway/line-observer';
+import { CrmLineWatches, type LineWatch } from './crm-line-watches';
 import { CrmMetrics } from './crm-metrics';
-import { CrmTargets, type CrmTarget } from './crm-target';
+import { CrmTargets } from './crm-target';
 import { CrmSaveStatusBook, type CrmSaveStatus } from './crm-save-status';
 import { MsgUtilServiceClient, isGuid } from './msg-util-service.client';
 import { CrmOutbox, type CallSave } from './outbox/crm-outbox';
@@ -41,21 +41,6 @@ const CALL_EVENTS = new Set<number>([
   MsgEventType.CALL_INFO_CHANGED,
 ]);
 
-/** A line this node watches to save its calls. */
-interface LineWatch {
-  line: string;
-  session: LineSession | undefined;
-  sub: Subscription | undefined;
-  /** A panel holds the line on this node now. */
-  bound: boolean;
-  /** Where new calls of the line are saved (from the binding's ServiceUrl), or why not. */
-  target: CrmTarget;
-  /** The operator's contact (a GUID) from the binding. */
-  contact: string | undefined;
-  /** Calls of the line this node is saving that have not ended. */
-  active: Set<string>;
-}
-
 @Injectable()
 export class CrmCallRecorder
   extends LineObserver
@@ -63,7 +48,7 @@ export class CrmCallRecorder
 {
   private readonly logger = new Logger('CrmCalls');
   readonly outbox: CrmOutbox;
-  private readonly watches = new Map<string, LineWatch>();
+  private readonly lines: CrmLineWatches;
   /** Calls first seen mid-way, while the store is asked about them: their events meanwhile. */
   private readonly probing = new Map<string, CallEvent[]>();
   readonly book = new CrmSaveStatusBook();
@@ -83,6 +68,7 @@ export class CrmCallRecorder
     readonly metrics: CrmMetrics,
   ) {
     super();
+    this.lines = new CrmLineWatches((w, e) => this.onEvent(w, e), this.logger);
     const o = config.crm.outbox;
     this.outbox = new CrmOutbox({
       store,
@@ -114,7 +100,8 @@ export class CrmCallRecorder
     await this.store.open();
     this.started = true;
     await this.takeOver();
-    const where = this.targets.configured ?? 'the panels\' ServiceUrl within security.allowedServiceUrls';
+    const where =
+      this.targets.configured ?? "the panels' ServiceUrl within security.allowedServiceUrls";
     this.logger.log(`calls are saved in the CRM: ${where}`);
     this.timer = setInterval(() => {
       this.outbox.flushDirty();
@@ -127,7 +114,7 @@ export class CrmCallRecorder
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     for (const s of this.subs) s.unsubscribe();
-    for (const w of this.watches.values()) this.unwatch(w);
+    this.lines.closeAll();
     if (!this.started) return;
     await this.outbox.close(Math.min(1000, this.config.crm.timeoutMs));
     await this.store.close();
@@ -152,25 +139,29 @@ export class CrmCallRecorder
         `line ${b.line}: UserContactUId is not a GUID; calls are saved without the operator's contact`,
       );
     }
-    const w = this.watch(b.line);
+    const w = this.lines.watch(b.line);
     w.bound = true;
     w.target = target;
     w.contact = contact && isGuid(contact) ? contact : undefined;
     if (target.base === undefined) return;
-    this.ensureSession(w, b.library);
+    this.lines.ensureSession(w, b.library);
     // Calls already going on when the line was bound (a panel that moved here, a restart).
     for (const call of w.session?.activeCalls() ?? []) {
-      if (!this.outbox.get(call.id) && !this.book.elsewhere(call.id) && !this.probing.has(call.id)) {
+      if (
+        !this.outbox.get(call.id) &&
+        !this.book.elsewhere(call.id) &&
+        !this.probing.has(call.id)
+      ) {
         this.probe(w, { type: MsgEventType.CALL_INFO_CHANGED, line: b.line, call }, false);
       }
     }
   }
 
   lineReleased(line: string): void {
-    const w = this.watches.get(line);
+    const w = this.lines.get(line);
     if (!w) return;
     w.bound = false;
-    this.maybeUnwatch(w);
+    this.lines.release(w);
   }
 
   decorateCall(_line: string, call: Call): Call {
@@ -193,65 +184,12 @@ export class CrmCallRecorder
     if (save) return this.book.statusOf(save);
     const known = this.book.get(callId) ?? this.book.elsewhereStatus(callId);
     if (known) return known;
-    const w = line ? this.watches.get(line) : undefined;
+    const w = line ? this.lines.get(line) : undefined;
     if (w?.target.off !== undefined) return { state: 'off', lastError: w.target.off, pending: 0 };
     return undefined;
   }
 
   // ------------------------------------------------------------ events
-
-  private watch(line: string): LineWatch {
-    let w = this.watches.get(line);
-    if (!w) {
-      w = {
-        line,
-        session: undefined,
-        sub: undefined,
-        bound: false,
-        target: { off: 'no panel holds the line on this node' },
-        contact: undefined,
-        active: new Set(),
-      };
-      this.watches.set(line, w);
-    }
-    return w;
-  }
-
-  private ensureSession(w: LineWatch, library: MessagingLibrary): void {
-    if (!w.session) this.openSession(w, library);
-  }
-
-  private openSession(w: LineWatch, library: MessagingLibrary): void {
-    try {
-      w.session = library.openLine(w.line);
-    } catch (err) {
-      this.logger.error(`line ${w.line}: cannot watch its calls: ${(err as Error).message}`);
-      return;
-    }
-    const watch = w;
-    w.sub = w.session.events$.subscribe({
-      next: (e) => {
-        try {
-          this.onEvent(watch, e);
-        } catch (err) {
-          this.logger.error(`line ${watch.line}: recording a call event failed: ${String(err)}`);
-        }
-      },
-    });
-  }
-
-  private maybeUnwatch(w: LineWatch): void {
-    if (w.bound || w.active.size > 0) return;
-    this.unwatch(w);
-    this.watches.delete(w.line);
-  }
-
-  private unwatch(w: LineWatch): void {
-    w.sub?.unsubscribe();
-    w.session?.close();
-    w.sub = undefined;
-    w.session = undefined;
-  }
 
   private onEvent(w: LineWatch, e: LineEvent): void {
     if (!CALL_EVENTS.has(e.type) || !('call' in e)) return;
@@ -287,7 +225,7 @@ export class CrmCallRecorder
     this.outbox.record(save, event.type, event.call);
     if (save.stored.ended) {
       w.active.delete(save.stored.id);
-      this.maybeUnwatch(w);
+      this.lines.release(w);
     }
   }
 
@@ -325,7 +263,9 @@ export class CrmCallRecorder
         done({ call: this.outbox.adopt(found.call) });
       },
       (err: unknown) => {
-        this.logger.warn(`call ${id}: the outbox store cannot say who saves it (${String(err)}); saving it here`);
+        this.logger.warn(
+          `call ${id}: the outbox store cannot say who saves it (${String(err)}); saving it here`,
+        );
         done(undefined);
       },
     );
@@ -357,21 +297,22 @@ export class CrmCallRecorder
     } catch {
       return;
     }
-    let sub: Subscription | undefined;
+    // The readiness replays at once when ready: the subscription may not exist in the callback.
+    const held: { sub?: Subscription } = {};
     let fired = false;
-    sub = library.readiness$
+    held.sub = library.readiness$
       .pipe(
         filter((r) => r.ready),
         take(1),
       )
       .subscribe(() => {
         fired = true;
-        if (sub) this.subs.delete(sub);
+        if (held.sub) this.subs.delete(held.sub);
         if (this.closed || save.stored.ended) return;
         const found = library.findCall(save.stored.id);
         if (found) {
-          const w = this.watch(save.stored.line);
-          this.ensureSession(w, library);
+          const w = this.lines.watch(save.stored.line);
+          this.lines.ensureSession(w, library);
           w.active.add(save.stored.id);
           return;
         }
@@ -390,7 +331,7 @@ export class CrmCallRecorder
           `call ${save.stored.id} on line ${save.stored.line} ended while this node was away: its end is saved`,
         );
       });
-    if (!fired) this.subs.add(sub);
+    if (!fired) this.subs.add(held.sub);
   }
 
   private announce(save: CallSave): void {

@@ -67,7 +67,10 @@ describe('CrmCallRecorder', () => {
     assert.equal(h.posted.length, 1);
     assert.equal(h.posted[0]!.url, `${CRM}/ServiceModel/MsgUtilService.svc/UpdateCall`);
     assert.equal(h.posted[0]!.body['userContactUId'], CONTACT);
-    assert.deepEqual(h.delivered.map((d) => [d.line, d.type]), [['305', 15]]);
+    assert.deepEqual(
+      h.delivered.map((d) => [d.line, d.type]),
+      [['305', 15]],
+    );
     const guid = h.delivered[0]!.call.databaseUId;
     assert.ok(guid);
     const seen = h.recorder.decorateCall('305', h.lib.activeCalls('305')[0]!);
@@ -76,7 +79,10 @@ describe('CrmCallRecorder', () => {
     h.lib.move(ring.id, CallState.CONNECTED);
     h.lib.move(ring.id, CallState.NONE);
     await h.settle();
-    assert.deepEqual(h.posted.map((p) => p.body['state']), [1, 2, 0]);
+    assert.deepEqual(
+      h.posted.map((p) => p.body['state']),
+      [1, 2, 0],
+    );
     assert.ok(h.posted.slice(1).every((p) => p.body['databaseUId'] === guid));
     assert.equal(h.delivered.length, 1, 'event 15 once');
     assert.equal(h.recorder.status(ring.id)?.state, 'saved');
@@ -92,7 +98,11 @@ describe('CrmCallRecorder', () => {
     h.lib.move(c.id, CallState.CONNECTED);
     h.lib.move(c.id, CallState.NONE);
     await h.settle();
-    assert.deepEqual(h.posted.map((p) => p.body['state']), [1, 2, 0], 'the end is saved');
+    assert.deepEqual(
+      h.posted.map((p) => p.body['state']),
+      [1, 2, 0],
+      'the end is saved',
+    );
     const closes = h.lib.commands.filter((x) => x.name === 'close' && x.line === '305');
     assert.equal(closes.length, 1, "the recorder's own session closed after the end");
     h.lib.ring('305');
@@ -163,7 +173,10 @@ describe('CrmCallRecorder', () => {
     h.lib.move(alive.id, CallState.NONE);
     await h.settle();
     const aliveSaves = h.posted.filter((p) => p.body['id'] === alive.id);
-    assert.deepEqual(aliveSaves.map((p) => p.body['state']), [CallState.NONE]);
+    assert.deepEqual(
+      aliveSaves.map((p) => p.body['state']),
+      [CallState.NONE],
+    );
     assert.equal(aliveSaves[0]!.body['databaseUId'], '2b0c3c1e-8a44-4e0c-9b0f-2f7d4a1c9e06');
     await h.recorder.onApplicationShutdown();
   });

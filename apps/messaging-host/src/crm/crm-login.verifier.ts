@@ -54,7 +54,9 @@ export class CrmLoginVerifier extends OpenConnectionVerifier {
   async verify(claim: OpenConnectionClaim): Promise<OpenConnectionRefusal | null> {
     const target = this.targets.resolve(claim.serviceUrl);
     if (target.off !== undefined) {
-      this.logger.warn(`line ${claim.line} from ${claim.peer}: the user cannot be checked: ${target.off}`);
+      this.logger.warn(
+        `line ${claim.line} from ${claim.peer}: the user cannot be checked: ${target.off}`,
+      );
       return refusal(
         CrmLoginRefusal.Unavailable,
         `the user cannot be checked with the CRM: ${target.off}`,
@@ -63,7 +65,7 @@ export class CrmLoginVerifier extends OpenConnectionVerifier {
     if (!isGuid(claim.userUId)) {
       return refusal(
         CrmLoginRefusal.BadUser,
-        'sessionServiceParams.UserUId must be the CRM user\'s GUID (security.mode crm)',
+        "sessionServiceParams.UserUId must be the CRM user's GUID (security.mode crm)",
       );
     }
     const key = `${target.base}\n${claim.userUId.toLowerCase()}`;
@@ -102,7 +104,10 @@ export class CrmLoginVerifier extends OpenConnectionVerifier {
       const why = err instanceof CrmError ? err.message : String(err);
       this.logger.warn(`line ${claim.line} from ${claim.peer}: cannot check user ${user}: ${why}`);
       // Not kept: the next attempt asks again.
-      return refusal(CrmLoginRefusal.Unavailable, `the user cannot be checked with the CRM: ${why}`);
+      return refusal(
+        CrmLoginRefusal.Unavailable,
+        `the user cannot be checked with the CRM: ${why}`,
+      );
     }
   }
 

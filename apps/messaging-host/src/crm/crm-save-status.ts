@@ -38,7 +38,8 @@ export class CrmSaveStatusBook {
   statusOf(save: CallSave): CrmSaveStatus {
     const s = save.stored;
     const pending = s.changes.length;
-    const state = pending > 0 ? 'pending' : save.failed ? 'failed' : s.databaseUId ? 'saved' : 'pending';
+    const state =
+      pending > 0 ? 'pending' : save.failed ? 'failed' : s.databaseUId ? 'saved' : 'pending';
     return {
       state,
       ...(s.databaseUId ? { databaseUId: s.databaseUId } : {}),
@@ -80,6 +81,10 @@ export class CrmSaveStatusBook {
   elsewhereStatus(id: string): CrmSaveStatus | undefined {
     const e = this.elsewhere(id);
     if (!e) return undefined;
-    return { state: 'elsewhere', ...(e.databaseUId ? { databaseUId: e.databaseUId } : {}), pending: 0 };
+    return {
+      state: 'elsewhere',
+      ...(e.databaseUId ? { databaseUId: e.databaseUId } : {}),
+      pending: 0,
+    };
   }
 }

@@ -5,15 +5,22 @@ import { CrmTargets, normaliseBaseUrl } from './crm-target';
 describe('CrmTargets (which CRM address may be called: no SSRF)', () => {
   it('crm.serviceUrl, when set, is the only address: a panel cannot change it', () => {
     const t = new CrmTargets({ serviceUrl: 'https://crm.example.com/0/' }, []);
-    assert.deepEqual(t.resolve('http://169.254.169.254/latest'), { base: 'https://crm.example.com/0' });
+    assert.deepEqual(t.resolve('http://169.254.169.254/latest'), {
+      base: 'https://crm.example.com/0',
+    });
     assert.deepEqual(t.resolve(undefined), { base: 'https://crm.example.com/0' });
     assert.deepEqual(t.current('http://elsewhere.example'), { base: 'https://crm.example.com/0' });
   });
 
   it("without it, a panel's ServiceUrl only when it is in security.allowedServiceUrls or below one", () => {
-    const t = new CrmTargets({ serviceUrl: '' }, ['https://CRM.example.com', 'http://10.0.0.7:8080/bpm']);
+    const t = new CrmTargets({ serviceUrl: '' }, [
+      'https://CRM.example.com',
+      'http://10.0.0.7:8080/bpm',
+    ]);
     assert.deepEqual(t.resolve('https://crm.example.com/0'), { base: 'https://crm.example.com/0' });
-    assert.deepEqual(t.resolve('http://10.0.0.7:8080/bpm/0/'), { base: 'http://10.0.0.7:8080/bpm/0' });
+    assert.deepEqual(t.resolve('http://10.0.0.7:8080/bpm/0/'), {
+      base: 'http://10.0.0.7:8080/bpm/0',
+    });
     for (const [url, why] of [
       ['https://crm.example.com.evil.test/0', /is not in security\.allowedServiceUrls/],
       ['https://crm.example.com:8443/0', /is not in security\.allowedServiceUrls/],
@@ -33,7 +40,10 @@ describe('CrmTargets (which CRM address may be called: no SSRF)', () => {
 
   it('nothing is called when neither is configured', () => {
     const t = new CrmTargets({ serviceUrl: '' }, []);
-    assert.match(t.resolve('https://crm.example.com/0').off!, /security\.allowedServiceUrls is empty/);
+    assert.match(
+      t.resolve('https://crm.example.com/0').off!,
+      /security\.allowedServiceUrls is empty/,
+    );
   });
 
   it('a stored call goes only where the configuration still allows', () => {
@@ -43,7 +53,10 @@ describe('CrmTargets (which CRM address may be called: no SSRF)', () => {
   });
 
   it('normalises to scheme://host[:port]/path', () => {
-    assert.equal(normaliseBaseUrl(' https://crm.example.com:443/0/?a=1#x '), 'https://crm.example.com/0');
+    assert.equal(
+      normaliseBaseUrl(' https://crm.example.com:443/0/?a=1#x '),
+      'https://crm.example.com/0',
+    );
     assert.equal(normaliseBaseUrl('ws://crm.example.com'), undefined);
   });
 });

@@ -50,7 +50,12 @@ describe('MsgUtilServiceClient against a real HTTP server', () => {
 
   const client = new MsgUtilServiceClient({ timeoutMs: 300 });
 
-  async function rejects(p: Promise<unknown>, code: CrmErrorCode, whole: boolean, re: RegExp): Promise<void> {
+  async function rejects(
+    p: Promise<unknown>,
+    code: CrmErrorCode,
+    whole: boolean,
+    re: RegExp,
+  ): Promise<void> {
     await assert.rejects(p, (e: unknown) => {
       assert.ok(e instanceof CrmError, String(e));
       assert.equal(e.code, code);
@@ -87,19 +92,29 @@ describe('MsgUtilServiceClient against a real HTTP server', () => {
     await rejects(client.updateCall(base, {}), CrmErrorCode.HttpStatus, false, /HTTP 400/);
   });
 
-  it('never follows a redirect (the address is the admin\'s, not the server\'s)', async () => {
+  it("never follows a redirect (the address is the admin's, not the server's)", async () => {
     seen.length = 0;
     handler = (_q, res) => {
       res.writeHead(302, { Location: 'http://169.254.169.254/latest/meta-data' });
       res.end();
     };
-    await rejects(client.updateCall(base, {}), CrmErrorCode.Redirect, true, /redirects are not followed/);
+    await rejects(
+      client.updateCall(base, {}),
+      CrmErrorCode.Redirect,
+      true,
+      /redirects are not followed/,
+    );
     assert.equal(seen.length, 1, 'one request only');
   });
 
   it('gives up after timeoutMs', async () => {
     handler = () => undefined; // never answers
-    await rejects(client.updateCall(base, {}), CrmErrorCode.Unreachable, true, /no answer within 300 ms/);
+    await rejects(
+      client.updateCall(base, {}),
+      CrmErrorCode.Unreachable,
+      true,
+      /no answer within 300 ms/,
+    );
   });
 
   it('reports a refused connection', async () => {
@@ -108,7 +123,12 @@ describe('MsgUtilServiceClient against a real HTTP server', () => {
     await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
     const port = (s.address() as AddressInfo).port;
     await new Promise((r) => s.close(r));
-    await rejects(dead.updateCall(`http://127.0.0.1:${port}/0`, {}), CrmErrorCode.Unreachable, true, /ECONNREFUSED/);
+    await rejects(
+      dead.updateCall(`http://127.0.0.1:${port}/0`, {}),
+      CrmErrorCode.Unreachable,
+      true,
+      /ECONNREFUSED/,
+    );
   });
 
   it('reads at most 64 KiB of an answer', async () => {
@@ -123,12 +143,18 @@ describe('MsgUtilServiceClient against a real HTTP server', () => {
     assert.deepEqual(JSON.parse(seen[0]!.body), { LicInfoKeys: ['K.Use'], UserUId: GUID });
     assert.equal(seen[0]!.url, '/0/ServiceModel/MsgUtilService.svc/LogInMsgServer');
     handler = (_q, res) => res.end('"No licence"');
-    assert.deepEqual(await client.logIn(base, GUID, ['K.Use']), { allowed: false, text: 'No licence' });
+    assert.deepEqual(await client.logIn(base, GUID, ['K.Use']), {
+      allowed: false,
+      text: 'No licence',
+    });
     handler = (_q, res) => {
       res.statusCode = 403;
       res.end('Forbidden');
     };
-    assert.deepEqual(await client.logIn(base, GUID, ['K.Use']), { allowed: false, text: 'Forbidden' });
+    assert.deepEqual(await client.logIn(base, GUID, ['K.Use']), {
+      allowed: false,
+      text: 'Forbidden',
+    });
     handler = (_q, res) => {
       res.statusCode = 500;
       res.end('boom');

@@ -13,7 +13,10 @@ const MAX_ANSWER_BYTES = 64 * 1024;
 
 /** Whether `s` is a GUID (lower-case, no braces), as Creatio writes them. */
 export function isGuid(s: unknown): s is string {
-  return typeof s === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);
+  return (
+    typeof s === 'string' &&
+    /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s)
+  );
 }
 
 /**
@@ -76,7 +79,11 @@ export class MsgUtilServiceClient {
   }
 
   /** Saves a call (the panel's Call JSON); resolves with the record's GUID. */
-  async updateCall(base: string, call: Record<string, unknown>, signal?: AbortSignal): Promise<string> {
+  async updateCall(
+    base: string,
+    call: Record<string, unknown>,
+    signal?: AbortSignal,
+  ): Promise<string> {
     const { status, text } = await this.post(base, 'UpdateCall', call, signal);
     const guid = guidOfAnswer(text);
     if (status >= 200 && status < 300) {

@@ -360,7 +360,9 @@ export class ClientSession implements LineMember {
     try {
       const contact = getCI(serviceParams, 'UserContactUId');
       this.binding = this.ctx.hub.join(choice.library, choice.name, line, user, settings, this, {
-        ...(typeof contact === 'string' && contact.trim() ? { userContactUId: contact.trim() } : {}),
+        ...(typeof contact === 'string' && contact.trim()
+          ? { userContactUId: contact.trim() }
+          : {}),
         ...(typeof serviceUrl === 'string' && serviceUrl.trim()
           ? { serviceUrl: serviceUrl.trim() }
           : {}),

@@ -86,7 +86,9 @@ export class CrmSaveStatusDto {
   @ApiPropertyOptional({ description: 'Failed tries of the change being sent now.' })
   attempts?: number;
 
-  @ApiPropertyOptional({ description: 'The last error (of the last try, or why it failed or is off).' })
+  @ApiPropertyOptional({
+    description: 'The last error (of the last try, or why it failed or is off).',
+  })
   lastError?: string;
 }
 

@@ -31,7 +31,10 @@ interface Sent {
   reject(err: unknown): void;
 }
 
-function harness(limits: Partial<CrmOutboxLimits> = {}, target: (b: string) => CrmTarget = (b) => ({ base: b || BASE })) {
+function harness(
+  limits: Partial<CrmOutboxLimits> = {},
+  target: (b: string) => CrmTarget = (b) => ({ base: b || BASE }),
+) {
   const store = new MemoryCrmOutboxStore();
   const metrics = new CrmMetrics();
   const sent: Sent[] = [];
@@ -70,7 +73,12 @@ function harness(limits: Partial<CrmOutboxLimits> = {}, target: (b: string) => C
 }
 
 function newCall(h: ReturnType<typeof harness>, id: string): CallSave {
-  return h.outbox.create({ id, line: '305', base: '', contact: 'c4ed336c-3e9b-40fe-8b82-5632476472b4' });
+  return h.outbox.create({
+    id,
+    line: '305',
+    base: '',
+    contact: 'c4ed336c-3e9b-40fe-8b82-5632476472b4',
+  });
 }
 
 describe('CrmOutbox', () => {
@@ -121,16 +129,28 @@ describe('CrmOutbox', () => {
       s.reject(new CrmError(CrmErrorCode.Unreachable, 'ECONNREFUSED', true));
     }
     await h.tick(1);
-    assert.equal(h.logs.filter((l) => l.level === 'warn' && /cannot take saves/.test(l.msg)).length, 1, 'one warning');
+    assert.equal(
+      h.logs.filter((l) => l.level === 'warn' && /cannot take saves/.test(l.msg)).length,
+      1,
+      'one warning',
+    );
     // Retried within the backoff's cap; answered now.
     const seen: string[] = [];
     for (let i = 0; i < 3; i++) {
       await h.sentCount(1);
       const s = h.sent.shift()!;
       seen.push(`${String(s.body['id'])}:${String(s.body['state'])}`);
-      s.resolve(s.body['id'] === 'A' ? '0b0c3c1e-8a44-4e0c-9b0f-2f7d4a1c9e06' : '1b0c3c1e-8a44-4e0c-9b0f-2f7d4a1c9e06');
+      s.resolve(
+        s.body['id'] === 'A'
+          ? '0b0c3c1e-8a44-4e0c-9b0f-2f7d4a1c9e06'
+          : '1b0c3c1e-8a44-4e0c-9b0f-2f7d4a1c9e06',
+      );
     }
-    assert.deepEqual(seen.filter((x) => x.startsWith('A')), ['A:1', 'A:0'], "A's changes in order");
+    assert.deepEqual(
+      seen.filter((x) => x.startsWith('A')),
+      ['A:1', 'A:0'],
+      "A's changes in order",
+    );
     assert.ok(seen.includes('B:1'));
     assert.ok(h.logs.some((l) => /takes saves again/.test(l.msg)));
   });
@@ -162,12 +182,17 @@ describe('CrmOutbox', () => {
     assert.equal(h.outbox.get('A')!.stored.changes.length, 1, "A's oldest not in flight (7) went");
     assert.equal(h.outbox.get('A')!.stored.changes[0]!.eventType, 5);
     assert.equal(h.metrics.snapshot().dropped, 1);
-    assert.match(h.logs.find((l) => l.level === 'error')!.msg, /outbox full .*dropped the oldest change, event 7 of call A/);
+    assert.match(
+      h.logs.find((l) => l.level === 'error')!.msg,
+      /outbox full .*dropped the oldest change, event 7 of call A/,
+    );
   });
 
   it('gives a call up when its address is no longer allowed, or a change is too old', async () => {
     let allowed = true;
-    const h = harness({ maxAgeMs: 1000 }, (b) => (allowed ? { base: b || BASE } : { off: 'not allowed' }));
+    const h = harness({ maxAgeMs: 1000 }, (b) =>
+      allowed ? { base: b || BASE } : { off: 'not allowed' },
+    );
     const a = newCall(h, 'A');
     allowed = false;
     h.outbox.record(a, 5, call('A', CallState.ALERTING, CallState.NONE));
@@ -176,7 +201,10 @@ describe('CrmOutbox', () => {
     assert.equal(h.sent.length, 0, 'nothing sent to an address that is not allowed');
     assert.deepEqual(h.finished, ['A']);
     assert.equal(h.metrics.snapshot().givenUp, 2);
-    assert.match(h.logs.find((l) => l.level === 'error')!.msg, /gave up 2 change\(s\) of call A .*not allowed/);
+    assert.match(
+      h.logs.find((l) => l.level === 'error')!.msg,
+      /gave up 2 change\(s\) of call A .*not allowed/,
+    );
   });
 
   it('goes on from memory while the store is away, and writes again once it is back', async () => {
@@ -202,10 +230,20 @@ describe('CrmOutbox', () => {
       databaseUId: '0b0c3c1e-8a44-4e0c-9b0f-2f7d4a1c9e06',
       announced: true,
       ended: false,
-      changes: [{ seq: 41, at: Date.now(), eventType: 7, call: call('A', CallState.CONNECTED, CallState.ALERTING) }],
+      changes: [
+        {
+          seq: 41,
+          at: Date.now(),
+          eventType: 7,
+          call: call('A', CallState.CONNECTED, CallState.ALERTING),
+        },
+      ],
     });
     h.outbox.record(save, 6, call('A', CallState.NONE, CallState.CONNECTED));
-    assert.deepEqual(save.stored.changes.map((c) => c.seq), [41, 42]);
+    assert.deepEqual(
+      save.stored.changes.map((c) => c.seq),
+      [41, 42],
+    );
     await h.sentCount(1);
     assert.equal(h.sent[0]!.body['databaseUId'], '0b0c3c1e-8a44-4e0c-9b0f-2f7d4a1c9e06');
     assert.equal(h.sent[0]!.body['state'], CallState.CONNECTED);

@@ -13,6 +13,7 @@ import type { CrmMetrics } from '../crm-metrics';
 import type { CrmTarget } from '../crm-target';
 import type { CrmOutboxStore } from './crm-outbox.store';
 import type { OutboxChange, StoredCrmCall } from './crm-outbox.types';
+import { OutboxWriter } from './outbox-writer';
 
 /** A call this node saves, with its sending state. */
 export interface CallSave {
@@ -52,7 +53,10 @@ export interface CrmOutboxDeps {
 }
 
 /** The UpdateCall body of a change: the panel's Call with the record's id and the operator. */
-export function updateCallBody(stored: StoredCrmCall, change: OutboxChange): Record<string, unknown> {
+export function updateCallBody(
+  stored: StoredCrmCall,
+  change: OutboxChange,
+): Record<string, unknown> {
   return wireCall({
     ...change.call,
     ...(stored.databaseUId ? { databaseUId: stored.databaseUId } : {}),
@@ -67,7 +71,7 @@ export class CrmOutbox {
   private readonly crmState = new Map<string, { failures: number; blockedUntil: number }>();
   private readonly aborts = new Set<AbortController>();
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly dirty = new Set<string>();
+  private readonly writer: OutboxWriter;
   private readonly callBackoff: ReconnectStrategy;
   private readonly crmBackoff: ReconnectStrategy;
   private readonly now: () => number;
@@ -76,7 +80,6 @@ export class CrmOutbox {
   private timer: NodeJS.Timeout | undefined;
   private wakeAt = Infinity;
   private pumpQueued = false;
-  private storeFailing = false;
   private closed = false;
 
   constructor(private readonly deps: CrmOutboxDeps) {
@@ -84,6 +87,7 @@ export class CrmOutbox {
     this.callBackoff = exponentialBackoff({ minMs, maxMs, jitter: 0.5 });
     this.crmBackoff = exponentialBackoff({ minMs, maxMs, jitter: 0.5 });
     this.now = deps.now ?? Date.now;
+    this.writer = new OutboxWriter(deps.store, deps.logger);
   }
 
   get(id: string): CallSave | undefined {
@@ -162,12 +166,7 @@ export class CrmOutbox {
 
   /** Writes again what the store could not take while it was away. */
   flushDirty(): void {
-    for (const id of [...this.dirty]) {
-      this.dirty.delete(id);
-      const save = this.calls.get(id);
-      if (save) this.persist(save);
-      else this.removeStored(id);
-    }
+    this.writer.flush((id) => this.calls.get(id)?.stored);
   }
 
   private persist(save: CallSave): void {
@@ -176,36 +175,11 @@ export class CrmOutbox {
       this.calls.delete(s.id);
       this.ready.delete(save);
       this.gauges();
-      this.removeStored(s.id);
+      this.writer.remove(s.id);
       this.deps.onFinished(save);
       return;
     }
-    this.deps.store.put(s).then(
-      () => this.storeOk(),
-      (err: unknown) => this.storeFailed(s.id, err),
-    );
-  }
-
-  private removeStored(id: string): void {
-    this.deps.store.remove(id).then(
-      () => this.storeOk(),
-      (err: unknown) => this.storeFailed(id, err),
-    );
-  }
-
-  private storeOk(): void {
-    if (!this.storeFailing) return;
-    this.storeFailing = false;
-    this.deps.logger.log('CRM outbox: the store takes writes again');
-  }
-
-  private storeFailed(id: string, err: unknown): void {
-    this.dirty.add(id);
-    if (this.storeFailing) return;
-    this.storeFailing = true;
-    this.deps.logger.error(
-      `CRM outbox: cannot persist (${err instanceof Error ? err.message : String(err)}); saves go on from memory, a restart now would lose them`,
-    );
+    this.writer.put(s);
   }
 
   /** Drops the oldest changes (not in flight) while the outbox holds more than maxRecords. */
@@ -273,7 +247,11 @@ export class CrmOutbox {
         continue;
       }
       if (now - head.at > this.deps.limits.maxAgeMs) {
-        this.giveUp(save, 1, `not saved within crm.outbox.maxAgeMs (${this.deps.limits.maxAgeMs} ms)`);
+        this.giveUp(
+          save,
+          1,
+          `not saved within crm.outbox.maxAgeMs (${this.deps.limits.maxAgeMs} ms)`,
+        );
         continue;
       }
       const crm = this.crmState.get(target.base);
@@ -292,11 +270,14 @@ export class CrmOutbox {
     if (this.timer && this.wakeAt <= at) return;
     if (this.timer) clearTimeout(this.timer);
     this.wakeAt = at;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.wakeAt = Infinity;
-      this.pump();
-    }, Math.max(0, at - this.now()));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.wakeAt = Infinity;
+        this.pump();
+      },
+      Math.max(0, at - this.now()),
+    );
     this.timer.unref();
   }
 
@@ -374,9 +355,7 @@ export class CrmOutbox {
   private failed(save: CallSave, base: string, err: unknown): void {
     this.deps.metrics.update((m) => (m.saves.error += 1));
     const e =
-      err instanceof CrmError
-        ? err
-        : new CrmError(CrmErrorCode.Unreachable, String(err), true);
+      err instanceof CrmError ? err : new CrmError(CrmErrorCode.Unreachable, String(err), true);
     save.attempts += 1;
     save.lastError = e.message;
     if (this.closed) return;

@@ -35,7 +35,10 @@ function stored(id: string, changes = 1): StoredCrmCall {
 
 describe('FileCrmOutboxStore (journal)', () => {
   it('lives beside the settings file', () => {
-    assert.equal(outboxJournalPath('data/settings.json'), join('data', 'settings.crm-outbox.jsonl'));
+    assert.equal(
+      outboxJournalPath('data/settings.json'),
+      join('data', 'settings.crm-outbox.jsonl'),
+    );
   });
 
   it('keeps the latest state of every call across a restart; removed calls stay removed', async () => {
@@ -53,7 +56,10 @@ describe('FileCrmOutboxStore (journal)', () => {
     await b.open();
     assert.equal(b.readiness().ready, true);
     const calls = await b.takeOver();
-    assert.deepEqual(calls.map((c) => [c.id, c.changes.length]).sort(), [['A', 2], ['C', 1]]);
+    assert.deepEqual(calls.map((c) => [c.id, c.changes.length]).sort(), [
+      ['A', 2],
+      ['C', 1],
+    ]);
     assert.deepEqual(await b.takeOver(), [], 'taken once');
     assert.equal((await b.inspect('A'))?.mine, true);
     // Reopening compacted the journal: one line per live call.

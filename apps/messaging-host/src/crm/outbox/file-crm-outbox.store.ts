@@ -67,7 +67,8 @@ export class FileCrmOutboxStore extends CrmOutboxStore {
         // The last line may be torn by a crash; any other bad line is reported, and skipped.
         const last = lines.slice(i + 1).every((l) => l.trim() === '');
         if (!last) bad += 1;
-        if (!last) this.logger.warn(`${this.path} line ${i + 1} skipped: ${(err as Error).message}`);
+        if (!last)
+          this.logger.warn(`${this.path} line ${i + 1} skipped: ${(err as Error).message}`);
       }
     });
     this.loaded = [...this.calls.values()];
@@ -186,7 +187,8 @@ export class FileCrmOutboxStore extends CrmOutboxStore {
   private fail(err: unknown): void {
     const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
     const msg = `cannot write the CRM outbox ${this.path}: ${why}`;
-    if (msg !== this.error) this.logger.error(`${msg}; saves are kept in memory until it is writable`);
+    if (msg !== this.error)
+      this.logger.error(`${msg}; saves are kept in memory until it is writable`);
     this.error = msg;
     void this.fh?.close().catch(() => undefined);
     this.fh = undefined;
