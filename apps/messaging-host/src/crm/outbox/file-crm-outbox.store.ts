@@ -42,15 +42,18 @@ export class FileCrmOutboxStore extends CrmOutboxStore {
 
   async open(): Promise<void> {
     this.opened = true;
-    let text = '';
+    let text: string;
     try {
       text = await readFile(this.path, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-        this.error = `cannot read the CRM outbox ${this.path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
-        this.logger.error(`${this.error}; saves are kept in memory only until it is fixed`);
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        // Nothing left by a previous run: the journal is made by the first write.
+        this.loaded = [];
         return;
       }
+      this.error = `cannot read the CRM outbox ${this.path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
+      this.logger.error(`${this.error}; saves are kept in memory only until it is fixed`);
+      return;
     }
     let bad = 0;
     const lines = text.split('\n');
