@@ -22,6 +22,7 @@ import { freePort, httpGet, startService, type ServiceProcess } from './support/
 import {
   callEventsOf,
   callIdsOf,
+  callOf,
   checkPanelSaw,
   checkSavedCall,
   eventually,
@@ -114,6 +115,15 @@ describe('crm outbox e2e: the CRM away for the first half, then back (one node)'
         if (v.failure === 'down') await crm.up();
         else crm.mode = 'up';
         await waitSavedEvents(p);
+        // A panel that reconnects sees the record in the snapshot too.
+        const snap = await p.reply(await p.command('QueryActiveCallSnapshot'));
+        const saved15 = p.events.all.find((e) => e.eventType === 15 && callOf(e).id === e1)!;
+        const active = (snap.parsed as { ActiveCalls: { id: string; databaseUId?: string }[] })
+          .ActiveCalls;
+        assert.deepEqual(
+          active.map((x) => [x.id, x.databaseUId]),
+          [[e1, callOf(saved15).databaseUId]],
+        );
         await replayWithSaves(t.app, t.ami, rest, [p]);
         await crm.waitFor(() => crm.saved.length >= 8, '8 saves');
         assert.equal(crm.saved.length, 8, 'none twice');
