@@ -182,8 +182,13 @@ export class CrmCallRecorder
   status(callId: string, line?: string): CrmSaveStatus | undefined {
     const save = this.outbox.get(callId);
     if (save) return this.book.statusOf(save);
-    const known = this.book.get(callId) ?? this.book.elsewhereStatus(callId);
-    if (known) return known;
+    const finished = this.book.get(callId);
+    if (finished) {
+      const { line: _line, call: _call, ...status } = finished;
+      return status;
+    }
+    const elsewhere = this.book.elsewhereStatus(callId);
+    if (elsewhere) return elsewhere;
     const w = line ? this.lines.get(line) : undefined;
     if (w?.target.off !== undefined) return { state: 'off', lastError: w.target.off, pending: 0 };
     return undefined;
