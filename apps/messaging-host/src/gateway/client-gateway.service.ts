@@ -28,6 +28,7 @@ import {
 } from './gateway.constants';
 import { loadTlsOptions } from './gateway-tls';
 import { LineHub } from './line-hub';
+import { LineObserver, OpenConnectionVerifier } from './line-observer';
 import { events } from './protocol/client-protocol';
 import { GatewaySecurity } from './security/gateway-security';
 import { NegotiateHandler, requestUrl } from './signalr/negotiate.handler';
@@ -65,11 +66,13 @@ export class ClientGateway
     registry: MessagingRegistry,
     private readonly adapterHost: HttpAdapterHost,
     store: LineSettingsStore,
+    @Optional() observer?: LineObserver,
+    @Optional() verifier?: OpenConnectionVerifier,
     @Optional() clock?: LimitClock,
   ) {
     this.clock = clock ?? systemLimitClock;
     this.limitLog = new LimitLog(new Logger('Limits'), this.clock);
-    this.hub = new LineHub(lineNameCaseOf(config.asterisk.protocol));
+    this.hub = new LineHub(observer ?? undefined, lineNameCaseOf(config.asterisk.protocol));
     this.security = new GatewaySecurity(config.security);
     this.negotiate = new NegotiateHandler(SIGNALR_HUB_PATHS, this.security);
     this.wss = new WebSocketServer({
@@ -83,6 +86,7 @@ export class ClientGateway
       hub: this.hub,
       store,
       security: this.security,
+      ...(verifier ? { verifier } : {}),
       logger: new Logger('ClientSession'),
       limitLog: this.limitLog,
     };
