@@ -7,6 +7,7 @@ import {
   WsCtiClient,
   type ReceivedEvent,
 } from '../../apps/messaging-host/src/gateway/testing/cti-test-client';
+import { queueMember305 } from '../asterisk-harness';
 import { bearer, openRaw, startHostileRig, type HostileRig } from './hostile-rig';
 
 function errorOf(e: ReceivedEvent): { errorType: number; internalErrorCode: string; data: string } {
@@ -28,7 +29,12 @@ describe('hostile 5: line names', () => {
   describe('chan_sip (asterisk.protocol SIP/)', () => {
     let rig: HostileRig;
     before(async () => {
-      rig = await startHostileRig();
+      // Asterisk names the queue member as configured: Office.
+      rig = await startHostileRig({}, (ami) =>
+        ami.setList('QueueStatus', [
+          { ...queueMember305('support', 'Local/Office@from-queue/n'), Name: 'Office' },
+        ]),
+      );
     });
     after(() => rig?.close());
 
@@ -66,6 +72,17 @@ describe('hostile 5: line names', () => {
       const refused = errorOf(await dave.open('office2', 'dave'));
       assert.equal(refused.errorType, 2);
       assert.match(refused.data, /assigned to another user/);
+    });
+
+    it("the library finds Office's queue membership under office and OFFICE (REST and the panel)", async () => {
+      for (const spelling of ['office', 'OFFICE', 'Office']) {
+        const r = await rig.http().get(`/api/v1/lines/${spelling}`).set(bearer(rig.keys.crm));
+        assert.equal(r.status, 200, `${spelling}: ${r.text}`);
+        assert.deepEqual(
+          (r.body as { queues: { queue: string }[] }).queues.map((q) => q.queue),
+          ['support'],
+        );
+      }
     });
 
     it('ExtensionName must be a plain line name: error 2 naming why', async () => {

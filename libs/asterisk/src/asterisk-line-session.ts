@@ -51,7 +51,7 @@ export class AsteriskLineSession implements LineSession {
   }
 
   currentCall(): Call | null {
-    const c = this.lib.tracker.currentCall(this.line);
+    const c = this.lib.tracker.currentCall(this.lib.lineKey(this.line));
     return c ? this.lib.tracker.toCall(c) : null;
   }
 

@@ -13,6 +13,8 @@ import {
 import { BehaviorSubject, Subject, type Observable, type Subscription } from 'rxjs';
 import { AmiClient, type AmiLogger, type AmiStatus } from '@app/ami';
 import {
+  LINE_NAME_PATTERN,
+  LINE_NAME_RULE,
   MessagingCommandError,
   MessagingErrorCode,
   MessagingLibrary,
@@ -45,8 +47,6 @@ import { ResyncCommands } from './resync/resync.commands';
 import { TransfersCommands } from './transfers/transfers.commands';
 
 export { AsteriskLineSession } from './asterisk-line-session';
-
-const LINE_RE = /^[A-Za-z0-9_.+-]{1,64}$/;
 
 /** Bridges the library's logger to the AMI client's pino-style logger. */
 function amiLoggerFrom(log: AsteriskLogger): AmiLogger {
@@ -221,22 +221,32 @@ export class AsteriskLibrary
   }
 
   openLine(line: string, settings: LineSettings = {}): LineSession {
-    if (typeof line !== 'string' || !LINE_RE.test(line)) {
+    if (typeof line !== 'string' || !LINE_NAME_PATTERN.test(line)) {
       throw new MessagingCommandError(
         MessagingErrorCode.InvalidArgument,
-        `line '${String(line).slice(0, 70)}' is not a valid extension (letters, digits, _ . + -)`,
+        `line '${String(line).slice(0, 70)}' is not a plain line name (${LINE_NAME_RULE})`,
       );
     }
     const session = new AsteriskLineSession(this, line, { ...settings });
-    let set = this.sessions.get(line);
-    if (!set) this.sessions.set(line, (set = new Set()));
+    const key = this.lineKey(line);
+    let set = this.sessions.get(key);
+    if (!set) this.sessions.set(key, (set = new Set()));
     set.add(session);
     if (settings.debugMode) this.debugSessions += 1;
     return session;
   }
 
   activeCalls(line: string): Call[] {
-    return this.tracker.activeCalls(line);
+    return this.tracker.activeCalls(this.lineKey(line));
+  }
+
+  /**
+   * The key of a line as the channel driver compares device names (chan_sip: without regard to
+   * case, so `OFFICE` is the line `office`; others exactly): what the tracker and the sessions
+   * are keyed by. Every entry point taking a line goes through it.
+   */
+  lineKey(line: string): string {
+    return this.tracker.lineKey(line);
   }
 
   busyLines(): string[] {
@@ -250,11 +260,12 @@ export class AsteriskLibrary
   }
 
   lineStatus(line: string): LineStatus {
+    const key = this.lineKey(line);
     return {
       line,
-      calls: this.tracker.activeCalls(line),
-      queues: this.queueMemberships(line),
-      agentState: this.agentState(line),
+      calls: this.tracker.activeCalls(key),
+      queues: this.queueMemberships(key),
+      agentState: this.agentState(key),
     };
   }
 
@@ -262,10 +273,11 @@ export class AsteriskLibrary
 
   /** @internal */
   sessionClosed(s: AsteriskLineSession, debug: boolean): void {
-    const set = this.sessions.get(s.line);
+    const key = this.lineKey(s.line);
+    const set = this.sessions.get(key);
     if (set?.delete(s)) {
       if (debug) this.debugSessions -= 1;
-      if (set.size === 0) this.sessions.delete(s.line);
+      if (set.size === 0) this.sessions.delete(key);
     }
   }
 
@@ -298,15 +310,15 @@ export class AsteriskLibrary
   }
 
   agentState(line: string): AgentState {
-    return this.queues.agentState(line);
+    return this.queues.agentState(this.lineKey(line));
   }
 
   setAgentState(line: string, code: string, reason?: string): Promise<AgentState> {
-    return this.queues.setAgentState(line, code, reason);
+    return this.queues.setAgentState(this.lineKey(line), code, reason);
   }
 
   setWrapUpState(line: string, active: boolean): Promise<AgentState> {
-    return this.queues.setWrapUpState(line, active);
+    return this.queues.setWrapUpState(this.lineKey(line), active);
   }
 
   setQueuePause(
@@ -315,7 +327,7 @@ export class AsteriskLibrary
     reason?: string,
     queue?: string,
   ): Promise<QueueMembership[]> {
-    return this.queues.setQueuePause(line, paused, reason, queue);
+    return this.queues.setQueuePause(this.lineKey(line), paused, reason, queue);
   }
 
   makeCall(
@@ -324,19 +336,19 @@ export class AsteriskLibrary
     target: string,
     opts: MakeCallOptions = {},
   ): Promise<Call> {
-    return this.originate.makeCall(line, settings, target, opts);
+    return this.originate.makeCall(this.lineKey(line), settings, target, opts);
   }
 
   answerCall(line: string, callId: string): Promise<void> {
-    return this.calls.answerCall(line, callId);
+    return this.calls.answerCall(this.lineKey(line), callId);
   }
 
   dropCall(line: string, callId: string): Promise<void> {
-    return this.calls.dropCall(line, callId);
+    return this.calls.dropCall(this.lineKey(line), callId);
   }
 
   holdCall(line: string, settings: LineSettings, callId: string): Promise<HoldResult> {
-    return this.parking.holdCall(line, settings, callId);
+    return this.parking.holdCall(this.lineKey(line), settings, callId);
   }
 
   blindTransferCall(
@@ -345,7 +357,7 @@ export class AsteriskLibrary
     callId: string,
     target: string,
   ): Promise<void> {
-    return this.transfers.blindTransferCall(line, settings, callId, target);
+    return this.transfers.blindTransferCall(this.lineKey(line), settings, callId, target);
   }
 
   makeConsultCall(
@@ -354,22 +366,22 @@ export class AsteriskLibrary
     callId: string,
     target: string,
   ): Promise<Call> {
-    return this.transfers.makeConsultCall(line, settings, callId, target);
+    return this.transfers.makeConsultCall(this.lineKey(line), settings, callId, target);
   }
 
   transferCall(line: string, callId: string, consultCallId: string): Promise<void> {
-    return this.transfers.transferCall(line, callId, consultCallId);
+    return this.transfers.transferCall(this.lineKey(line), callId, consultCallId);
   }
 
   cancelTransfer(line: string, callId: string, consultCallId: string): Promise<void> {
-    return this.transfers.cancelTransfer(line, callId, consultCallId);
+    return this.transfers.cancelTransfer(this.lineKey(line), callId, consultCallId);
   }
 
   sendDtmf(line: string, callId: string, digits: string): Promise<void> {
-    return this.calls.sendDtmf(line, callId, digits);
+    return this.calls.sendDtmf(this.lineKey(line), callId, digits);
   }
 
   lineFeatures(line: string): number {
-    return this.calls.lineFeatures(line);
+    return this.calls.lineFeatures(this.lineKey(line));
   }
 }

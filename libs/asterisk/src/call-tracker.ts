@@ -127,6 +127,11 @@ export class CallTracker {
 
   // ---------------------------------------------------------------- queries
 
+  /** The key of a line: as the channel driver compares device names (LineNaming.key). */
+  lineKey(line: string): string {
+    return this.naming.key(line);
+  }
+
   /** The member interface of a line in its queues (queueExtensionFormat). */
   memberInterface(line: string): string {
     return this.naming.memberInterface(line);

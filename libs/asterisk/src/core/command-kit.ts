@@ -101,6 +101,16 @@ export class CommandKit {
         { cause: err },
       );
     }
+    if (err instanceof AmiError && err.code === AmiErrorCode.Injection) {
+      // The encoder refused a value (a control character, ...): nothing was sent; the caller's
+      // input is at fault, and the message names the header and the character, never the value.
+      return new MessagingCommandError(
+        MessagingErrorCode.InvalidArgument,
+        `${action} not sent: ${err.message}`,
+        undefined,
+        { cause: err },
+      );
+    }
     if (
       err instanceof AmiError &&
       (err.code === AmiErrorCode.ConnectionClosed || err.code === AmiErrorCode.Closed)

@@ -1,13 +1,18 @@
 /**
  * Owns how names map to lines: channel names (`SIP/305-0000000a`), queue member interfaces
- * (queueExtensionFormat) and the protocol prefix. Pure: set once from the options, never written.
+ * (queueExtensionFormat), the protocol prefix, and the key of a line (lineKey of @app/messaging:
+ * chan_sip compares device names without regard to case, chan_pjsip exactly). Every line it
+ * returns is a key. Pure: set once from the options, never written.
  */
+import { lineKey, lineNameCaseOf, type LineNameCase } from '@app/messaging';
 
 export class LineNaming {
   /** Channel technology prefix of the users' lines, as configured ('SIP/'). */
   readonly protocol: string;
   /** The same in lower case (names are compared without case). */
   readonly protocolLower: string;
+  /** How the channel driver of `protocol` compares device names. */
+  readonly lineCase: LineNameCase;
   private readonly memberPattern: RegExp;
 
   constructor(
@@ -16,11 +21,17 @@ export class LineNaming {
   ) {
     this.protocol = protocol;
     this.protocolLower = protocol.toLowerCase();
+    this.lineCase = lineNameCaseOf(protocol);
     const [before, after] = queueExtensionFormat.split('{0}', 2) as [string, string?];
     this.memberPattern = new RegExp(
       `^${escapeRegExp(before)}(.+?)${escapeRegExp(after ?? '')}$`,
       'i',
     );
+  }
+
+  /** The key of a line: `OFFICE` and `office` are one chan_sip peer, two chan_pjsip endpoints. */
+  key(line: string): string {
+    return lineKey(line, this.lineCase);
   }
 
   /** The member interface of a line in its queues (queueExtensionFormat). */
@@ -31,10 +42,10 @@ export class LineNaming {
   /** The line of a member interface (`Local/305@from-queue/n` or `SIP/305`), or undefined. */
   lineOfMember(iface: string): string | undefined {
     const m = this.memberPattern.exec(iface);
-    if (m) return m[1];
+    if (m) return this.key(m[1]!);
     if (iface.toLowerCase().startsWith(this.protocolLower)) {
       const rest = iface.slice(this.protocol.length);
-      return rest.includes('-') || rest.includes('/') ? undefined : rest;
+      return rest.includes('-') || rest.includes('/') ? undefined : this.key(rest);
     }
     return undefined;
   }
@@ -44,7 +55,7 @@ export class LineNaming {
     if (!name.toLowerCase().startsWith(this.protocolLower)) return undefined;
     const dash = name.lastIndexOf('-');
     if (dash <= this.protocol.length) return undefined;
-    return name.slice(this.protocol.length, dash);
+    return this.key(name.slice(this.protocol.length, dash));
   }
 }
 

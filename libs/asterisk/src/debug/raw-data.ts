@@ -38,7 +38,7 @@ export class RawData {
       const line = this.naming.lineOfChannel(name);
       if (line) lines.add(line);
       else if (name.toLowerCase().startsWith(this.naming.protocolLower) && !name.includes('-')) {
-        lines.add(name.slice(this.naming.protocol.length)); // OriginateResponse Failure: Channel: SIP/305
+        lines.add(this.naming.key(name.slice(this.naming.protocol.length))); // OriginateResponse Failure: Channel: SIP/305
       }
     }
     const iface = p.get('Interface') ?? p.get('Location');

@@ -72,7 +72,8 @@ export class OriginateTracker {
     } else {
       // A failed originate names the device (`SIP/305`), not a channel.
       const line = name.toLowerCase().startsWith(this.naming.protocolLower)
-        ? (this.naming.lineOfChannel(name) ?? name.slice(this.naming.protocol.length))
+        ? (this.naming.lineOfChannel(name) ??
+          this.naming.key(name.slice(this.naming.protocol.length)))
         : undefined;
       const calls = line ? (this.calls.lineCalls.get(line) ?? []) : [];
       call =

@@ -26,6 +26,11 @@ interface LineAgent {
   autoPaused: boolean;
 }
 
+/** Whether an agent state means no queue calls (a not-ready code or wrap-up). */
+function wantsPause(a: Readonly<LineAgent>): boolean {
+  return a.wrapUp || !READY_CODES.has(a.code.toLowerCase());
+}
+
 /** The agent state of a line nobody set one for. */
 const NO_AGENT: Readonly<LineAgent> = { code: 'Active', wrapUp: false, autoPaused: false };
 
@@ -80,8 +85,7 @@ export class QueuesCommands {
 
   /** Whether the agent chose not to take queue calls (a not-ready state or wrap-up). */
   private agentWantsPause(line: string): boolean {
-    const a = this.agentOf(line);
-    return a.wrapUp || !READY_CODES.has(a.code.toLowerCase());
+    return wantsPause(this.agentOf(line));
   }
 
   agentState(line: string): AgentState {
@@ -159,6 +163,10 @@ export class QueuesCommands {
     }
   }
 
+  /**
+   * The agent state (SetMsgUserState): the queue pause it means is sent first; the state is kept
+   * only once Asterisk took it (a refused or unsendable pause leaves the old state).
+   */
   async setAgentState(line: string, code: string, reason?: string): Promise<AgentState> {
     if (typeof code !== 'string' || !/^[A-Za-z0-9_ -]{1,64}$/.test(code)) {
       throw new MessagingCommandError(
@@ -166,26 +174,29 @@ export class QueuesCommands {
         'agent state code must be a word (letters, digits, _ - space)',
       );
     }
+    const next: LineAgent = { ...this.agentOf(line), code, reason: reason || undefined };
+    await this.applyAgentPause(line, next, reason || code);
     const a = this.agent(line);
     a.code = code;
-    a.reason = reason || undefined;
-    await this.applyAgentPause(line, reason || code);
+    a.reason = next.reason;
     this.kit.deliver({ type: MsgEventType.AGENT_STATE_CHANGED, line, code });
     return this.agentState(line);
   }
 
+  /** Wrap-up (SetWrapUpUserState): kept once Asterisk took the pause it means, as setAgentState. */
   async setWrapUpState(line: string, active: boolean): Promise<AgentState> {
-    const a = this.agent(line);
-    a.wrapUp = active;
-    await this.applyAgentPause(line, active ? 'WrapUp' : a.reason || a.code);
+    const current = this.agentOf(line);
+    const next: LineAgent = { ...current, wrapUp: active };
+    await this.applyAgentPause(line, next, active ? 'WrapUp' : current.reason || current.code);
+    this.agent(line).wrapUp = active;
     return this.agentState(line);
   }
 
-  private async applyAgentPause(line: string, reason: string): Promise<void> {
+  /** Sends the queue pause `agent` means for the line (nothing when it is in no queue). */
+  private async applyAgentPause(line: string, agent: LineAgent, reason: string): Promise<void> {
     if (this.kit.tracker.memberships(line).length === 0) return; // not a queue member: nothing to pause
     this.kit.requireReady();
-    const a = this.agent(line);
-    const paused = this.agentWantsPause(line) || a.autoPaused;
+    const paused = wantsPause(agent) || this.agentOf(line).autoPaused;
     await this.kit.act(this.queuePauseFields(line, paused, paused ? reason : undefined));
   }
 
