@@ -340,6 +340,9 @@ async function main(): Promise<void> {
             LOGGING__LEVEL: 'info',
             // One log line per opened line would weigh on the measurement.
             LOGGING__LEVELS__CLIENTSESSION: 'warn',
+            // Every bench client comes from 127.0.0.1: the per-address cap would refuse most.
+            LIMITS__MAXCONNECTIONSPERADDRESS: '0',
+            LIMITS__MAXCONNECTIONS: '0',
             MESSAGING_HOST_CONFIG: join(base, 'bench', 'fanout', 'none.json'),
           },
           /listening on [^"\s]+:(\d+)|"port":(\d+)[^\n]*listening/,

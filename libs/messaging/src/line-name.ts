@@ -39,7 +39,11 @@ export function parseLineName(value: unknown): { line: string } | { problem: str
     }
     return { line: String(value) };
   }
-  if (typeof value !== 'string') return { problem: `a ${typeof value} is not a line name` };
+  if (typeof value !== 'string') {
+    const what =
+      value === null ? 'null' : typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+    return { problem: `${what} is not a line name` };
+  }
   const line = value.trim();
   if (line === '') return { problem: 'it is empty' };
   if (LINE_NAME_PATTERN.test(line)) return { line };
