@@ -9,6 +9,8 @@ import { setupApiDocs } from './api/api-docs';
 import { ConfigError } from './config/config.errors';
 import { loadConfig, type LoadedConfig } from './config/config.loader';
 import { createRootLogger, PinoNestLogger } from './logging/pino-logger';
+import { logFileOptions, openLogFile } from './logging/log-files';
+import { LOG_CATEGORIES, unknownCategories } from './logging/log-categories';
 import { ShutdownState } from './lifecycle/shutdown-state';
 import { ClientGateway } from './gateway/client-gateway.service';
 
@@ -32,10 +34,18 @@ function loadOrExit(): LoadedConfig {
 
 async function main(): Promise<void> {
   const { config, warnings, file } = loadOrExit();
-  const root = createRootLogger(config.logging);
+  const logFile = config.logging.toFile
+    ? await openLogFile(logFileOptions(config.logging))
+    : undefined;
+  const root = createRootLogger(config.logging, process.stdout, logFile);
   const log = root.child({ context: 'Main' });
   const nestLogger = new PinoNestLogger(root, config.logging);
   for (const w of warnings) log.warn(w);
+  for (const c of unknownCategories(config.logging)) {
+    log.warn(
+      `logging.levels: '${c}' is no log category; known: ${Object.keys(LOG_CATEGORIES).join(', ')}`,
+    );
+  }
   log.info({ file }, 'configuration loaded');
 
   process.on('unhandledRejection', (reason) => {

@@ -3,8 +3,10 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import {
+  Inject,
   Injectable,
   Logger,
+  Optional,
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
@@ -15,7 +17,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { MessagingRegistry } from '@app/messaging';
 import { AppConfig } from '../config/app-config';
 import { LineSettingsStore } from '../settings/line-settings.store';
-import { ClientSocket } from './client-socket';
+import { ClientSocket, type SocketMode } from './client-socket';
 import type { GatewayContext } from './client-session';
 import {
   SIGNALR_HANDSHAKE_TIMEOUT_MS,
@@ -23,6 +25,7 @@ import {
   hardFrameLimit,
 } from './gateway.constants';
 import { loadTlsOptions } from './gateway-tls';
+import { GATEWAY_OBSERVER, type GatewayObserver } from './gateway-observer';
 import { LineHub } from './line-hub';
 import { events } from './protocol/client-protocol';
 import { GatewaySecurity } from './security/gateway-security';
@@ -42,7 +45,7 @@ export class ClientGateway
 {
   private readonly logger = new Logger(ClientGateway.name);
   private readonly socketLogger = new Logger('ClientSocket');
-  private readonly hub = new LineHub();
+  private readonly hub: LineHub;
   private readonly security: GatewaySecurity;
   private readonly negotiate: NegotiateHandler;
   private readonly wss: WebSocketServer;
@@ -59,7 +62,9 @@ export class ClientGateway
     registry: MessagingRegistry,
     private readonly adapterHost: HttpAdapterHost,
     store: LineSettingsStore,
+    @Optional() @Inject(GATEWAY_OBSERVER) private readonly observer?: GatewayObserver,
   ) {
+    this.hub = new LineHub(observer);
     this.security = new GatewaySecurity(config.security);
     this.negotiate = new NegotiateHandler(SIGNALR_HUB_PATHS, this.security);
     this.wss = new WebSocketServer({
@@ -74,6 +79,7 @@ export class ClientGateway
       store,
       security: this.security,
       logger: new Logger('ClientSession'),
+      observer,
     };
   }
 
@@ -118,10 +124,23 @@ export class ClientGateway
     return a && typeof a === 'object' ? a : undefined;
   }
 
-  /** Connected sockets and bound lines (diagnostics, tests). */
-  stats(): { sockets: number; lines: { line: string; members: number }[]; negotiations: number } {
+  /** Connected sockets (by transport) and bound lines (diagnostics, metrics, tests). */
+  stats(): {
+    sockets: number;
+    transports: Record<SocketMode, number>;
+    lines: { line: string; members: number }[];
+    negotiations: number;
+  } {
+    const transports: Record<SocketMode, number> = {
+      detect: 0,
+      plain: 0,
+      'signalr-handshake': 0,
+      signalr: 0,
+    };
+    for (const s of this.sockets) transports[s.transportMode] += 1;
     return {
       sockets: this.sockets.size,
+      transports,
       lines: this.hub.stats(),
       negotiations: this.negotiate.pendingCount,
     };
@@ -215,6 +234,7 @@ export class ClientGateway
         peer,
         signalR: id !== null,
         onClose: (s) => this.sockets.delete(s),
+        observer: this.observer,
       });
       this.sockets.add(client);
       if (id !== null) {

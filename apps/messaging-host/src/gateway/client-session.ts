@@ -10,6 +10,7 @@ import {
 } from '@app/messaging';
 import type { LineSettingsStore, StoredLineSettings } from '../settings/line-settings.store';
 import { GatewayError, GatewayErrorCode } from './gateway.errors';
+import type { GatewayObserver } from './gateway-observer';
 import type { LineBinding, LineHub, LineMember } from './line-hub';
 import {
   callIdParam,
@@ -34,6 +35,7 @@ export interface GatewayContext {
   store: LineSettingsStore;
   security: GatewaySecurity;
   logger: Logger;
+  observer?: GatewayObserver;
 }
 
 /** The socket side of a session. */
@@ -94,6 +96,19 @@ const LINE_COMMANDS = new Set([
   'SetWrapUpUserState',
   'SetDnd',
 ]);
+
+/** A command name as a metric label: the protocol's names, anything else 'unknown' (bounded). */
+export function commandLabel(command: string): string {
+  return SESSION_COMMANDS.has(command) || LINE_COMMANDS.has(command) || NOT_IMPLEMENTED.has(command)
+    ? command
+    : 'unknown';
+}
+
+/** A failed command's result as a metric label: its error code (a fixed set), else 'internal'. */
+function resultLabel(err: unknown): string {
+  if (err instanceof GatewayError || err instanceof MessagingCommandError) return err.code;
+  return 'internal';
+}
 
 interface LibraryChoice {
   name: string;
@@ -156,7 +171,9 @@ export class ClientSession implements LineMember {
     const run = async (): Promise<void> => {
       try {
         await this.dispatch(cmd);
+        this.ctx.observer?.commandDone(commandLabel(cmd.command), 'ok');
       } catch (err) {
+        this.ctx.observer?.commandDone(commandLabel(cmd.command), resultLabel(err));
         this.fail(err, cmd.command, cmd.commandUId);
       }
     };

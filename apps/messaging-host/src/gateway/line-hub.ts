@@ -9,6 +9,7 @@ import {
   type MessagingLibrary,
 } from '@app/messaging';
 import { GatewayError, GatewayErrorCode } from './gateway.errors';
+import type { GatewayObserver } from './gateway-observer';
 import { events, type ServerEvent } from './protocol/client-protocol';
 
 /** A client bound to a line: receives the line's events. */
@@ -62,6 +63,8 @@ export function serverEventOf(event: LineEvent): ServerEvent {
 export class LineHub {
   private readonly logger = new Logger(LineHub.name);
   private readonly lines = new Map<string, LineBinding>();
+
+  constructor(private readonly observer?: GatewayObserver) {}
 
   /** Binds `member` to `line` for `user`; throws GatewayError(LineBusy, type 2) when another user holds it. */
   join(
@@ -159,5 +162,6 @@ export class LineHub {
       if (raw && !m.debugMode) continue;
       m.deliver(ev);
     }
+    this.observer?.lineEventFannedOut();
   }
 }
