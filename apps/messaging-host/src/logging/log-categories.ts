@@ -9,7 +9,8 @@ export const LOG_CATEGORIES: Readonly<Record<string, string>> = {
   AmiClient:
     'the AMI connection: connecting, login, keepalive, losses and reconnects, replay (info, warn); retries at debug',
   AmiTraffic: 'every AMI packet read and written, as text (debug only; secrets shown as ***)',
-  AsteriskLibrary: 'calls and commands: resync, originate, hold, transfer, queue pause and agent state',
+  AsteriskLibrary:
+    'calls and commands: resync, originate, hold, transfer, queue pause and agent state',
   MessagingRegistry: 'the messaging libraries found at start and the active one',
   ClientGateway: 'the CTI gateway: TLS listener, closing clients at shutdown',
   ClientSocket: 'CTI client sockets: slow or silent clients dropped, SignalR protocol errors',

@@ -1,7 +1,13 @@
 // The AMI connection's metrics: libs/ami's observer seam (AmiObserver) turned into prom-client
 // counters, plus the read clock the fan-out latency is measured from and the state the console shows.
 import { Injectable } from '@nestjs/common';
-import type { AmiActionOutcome, AmiError, AmiObservedStatus, AmiObserver, AmiPacket } from '@app/ami';
+import type {
+  AmiActionOutcome,
+  AmiError,
+  AmiObservedStatus,
+  AmiObserver,
+  AmiPacket,
+} from '@app/ami';
 import type { Counter, Gauge, Histogram } from 'prom-client';
 import { ChildCache, LabelGuard, MetricsService } from './metrics.service';
 
@@ -28,7 +34,12 @@ export class AmiMetrics implements AmiObserver {
   private readonly decodeErrors: Counter<'code'>;
   private readonly reconnects: Counter;
   private readonly listeners = new Set<(view: AmiView) => void>();
-  private view: AmiView = { state: 'disconnected', connected: false, since: Date.now(), reconnects: 0 };
+  private view: AmiView = {
+    state: 'disconnected',
+    connected: false,
+    since: Date.now(),
+    reconnects: 0,
+  };
   /** performance.now() when the bytes being handled now were read; undefined between reads. */
   private readAt: number | undefined;
 

@@ -11,8 +11,7 @@ import { ChildCache, LabelGuard, MetricsService } from './metrics.service';
 
 /** Seconds from the AMI read to the last frame of a line event: tens of µs when all is well. */
 const FANOUT_BUCKETS = [
-  0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-  1,
+  0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1,
 ];
 
 @Injectable()
@@ -41,10 +40,13 @@ export class GatewayMetrics implements GatewayObserver {
       help: 'Commands of CTI clients, by command and result (ok, or the error code sent back).',
       labelNames: ['command', 'result'],
     });
-    this.commandChildren = new ChildCache((key) => {
-      const [command, result] = key.split('\u0000') as [string, string];
-      return this.commands.labels(command, result ?? 'other');
-    }, new LabelGuard(400, 'other\u0000other'));
+    this.commandChildren = new ChildCache(
+      (key) => {
+        const [command, result] = key.split('\u0000') as [string, string];
+        return this.commands.labels(command, result ?? 'other');
+      },
+      new LabelGuard(400, 'other\u0000other'),
+    );
     this.fanout = metrics.histogram({
       name: 'messaging_host_fanout_latency_seconds',
       help: 'From reading an AMI packet to writing the last client frame of the line event it caused.',
