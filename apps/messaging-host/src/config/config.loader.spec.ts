@@ -118,6 +118,14 @@ const SAMPLES: Record<
   },
   'logging.toFile': { file: 'true', fileLoaded: true, env: 'false', envLoaded: false },
   'logging.dir': { file: 'logs-a', env: 'logs-b' },
+  'logging.maxFileSizeMb': { file: 20, env: '30', envLoaded: 30 },
+  'logging.maxFiles': { file: 3, env: '9', envLoaded: 9 },
+  'metrics.enabled': { file: false, env: 'true', envLoaded: true },
+  'metrics.path': { file: '/prom', env: '/internal/metrics' },
+  'metrics.requireKey': { file: true, env: 'false', envLoaded: false },
+  'events.maxClients': { file: 10, env: '20', envLoaded: 20 },
+  'console.enabled': { file: false, env: 'true', envLoaded: true },
+  'console.lines': { file: ['305'], env: '305, 306', envLoaded: ['305', '306'] },
 };
 
 function envName(path: string): string {
