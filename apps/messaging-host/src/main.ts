@@ -13,6 +13,8 @@ import { logFileOptions, openLogFile } from './logging/log-files';
 import { LOG_CATEGORIES, unknownCategories } from './logging/log-categories';
 import { ShutdownState } from './lifecycle/shutdown-state';
 import { ClientGateway } from './gateway/client-gateway.service';
+import { AppConfig } from './config/app-config';
+import { EventStreamService } from './events/event-stream.service';
 
 /** sysexits(3) EX_CONFIG: the configuration is unusable. */
 const EXIT_CONFIG = 78;
@@ -106,6 +108,7 @@ async function shutdown(
   app.get(ShutdownState).begin(signal);
   // CTI sockets get event 14 and a close now, so that they reconnect elsewhere instead of holding the drain.
   app.get(ClientGateway).drain(`shutting down (${signal})`);
+  if (app.get(AppConfig).api.enabled) app.get(EventStreamService).drain();
   log.info({ signal, open: sockets.size }, 'shutting down: not ready, draining connections');
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();

@@ -11,6 +11,8 @@ import { CallsController } from './calls.controller';
 import { LibrariesController } from './libraries.controller';
 import { LinesController } from './lines.controller';
 import { SettingsController } from './settings.controller';
+import { EventStreamService } from '../events/event-stream.service';
+import { EventsController } from '../events/events.controller';
 
 /**
  * The REST API for CRM processes under /api/v1 (on the same port as the gateway and health):
@@ -33,13 +35,21 @@ import { SettingsController } from './settings.controller';
       }),
     }),
   ],
-  controllers: [CallsController, LinesController, SettingsController, LibrariesController],
+  controllers: [
+    CallsController,
+    LinesController,
+    SettingsController,
+    LibrariesController,
+    EventsController,
+  ],
   providers: [
+    EventStreamService,
     ApiKeyGuard,
     ApiValidationPipe,
     ApiExceptionFilter,
     ApiAuditInterceptor,
     ApiMessagingService,
   ],
+  exports: [EventStreamService],
 })
 export class ApiModule {}
