@@ -12,6 +12,7 @@ import { SettingsModule } from './settings/settings.module';
 import { amiClientLogger, amiTrafficTap } from './logging/ami-logging';
 import { AmiMetrics } from './metrics/ami-metrics';
 import { MetricsModule } from './metrics/metrics.module';
+import { ConsoleModule } from './console/console.module';
 
 /**
  * What the Asterisk library needs, from the validated `asterisk` block; `ami` adds what the
@@ -79,6 +80,7 @@ export class AppModule {
         HealthModule,
         SettingsModule,
         ...(config.api.enabled ? [ApiModule] : []),
+        ...(config.console.enabled ? [ConsoleModule] : []),
         GatewayModule,
       ],
     };
