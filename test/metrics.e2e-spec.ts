@@ -5,12 +5,15 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import 'reflect-metadata';
 import { CallState, MessagingRegistry } from '@app/messaging';
 import { startRealApp, type RealApp } from '../apps/messaging-host/src/gateway/testing/real-app';
 import { WsCtiClient } from '../apps/messaging-host/src/gateway/testing/cti-test-client';
 import { ApiKeyConfig, type ApiScope } from '../apps/messaging-host/src/config/app-config';
 import { replayFrom, replayRinging, until } from './asterisk-harness';
+import { repoRoot } from './support/service-process';
 import {
   histogramCount,
   rawSample,
@@ -160,6 +163,14 @@ describe('/metrics after a replayed call', () => {
       }
     }
     assert.ok(total(s, 'messaging_host_ami_events_total') > 0);
+  });
+
+  it('docs/metrics.md lists exactly the messaging_host_* metrics served', async () => {
+    const s = await scrape(url);
+    const served = [...s.families.keys()].filter((n) => n.startsWith('messaging_host_')).sort();
+    const doc = readFileSync(join(repoRoot(), 'docs', 'metrics.md'), 'utf8');
+    const listed = [...doc.matchAll(/^\| `(messaging_host_[a-z_]+)`/gm)].map((m) => m[1]!).sort();
+    assert.deepEqual(listed, served);
   });
 });
 
