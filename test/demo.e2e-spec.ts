@@ -37,8 +37,9 @@ describe('npm run demo', () => {
     demo.stdout!.on('data', (d: Buffer) => (out += d.toString('utf8')));
     demo.stderr!.on('data', (d: Buffer) => (out += d.toString('utf8')));
     const t0 = Date.now();
-    let m: RegExpExecArray | null = null;
-    while (!(m = /Console:\s+(http:\/\/\S+\/console)\s+\(API key: (\S+)\)/.exec(out))) {
+    const printed = /Console:\s+(http:\/\/\S+\/console)\s+\(API key: (\S+)\)/;
+    let m: RegExpExecArray | null;
+    while (!(m = printed.exec(out))) {
       if (Date.now() - t0 > 30_000 || demo.exitCode !== null) {
         assert.fail(`the demo printed no console URL:\n${out}`);
       }

@@ -191,7 +191,11 @@ export class AmiActionQueue {
     return observeAction(this.options.observer, String(fields.Action ?? ''), result);
   }
 
-  private enqueueNow<T>(kind: Kind, fields: AmiActionFields, opts: AmiOriginateOptions): Promise<T> {
+  private enqueueNow<T>(
+    kind: Kind,
+    fields: AmiActionFields,
+    opts: AmiOriginateOptions,
+  ): Promise<T> {
     const action = String(fields.Action ?? '');
     if (this.endedWith) return Promise.reject(this.endedWith);
     if (opts.signal?.aborted) return Promise.reject(abortedError(action, opts.signal));
