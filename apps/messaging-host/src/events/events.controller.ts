@@ -2,7 +2,7 @@
 // API key of every /api/v1 route (scope read or calls); `?line=` narrows it, `?raw=true` adds RAW.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BadRequestException, Controller, Get, Req, Res } from '@nestjs/common';
-import { ApiOperation, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ApiController } from '../api/api-controller.decorator';
 import type { RequestWithCaller } from '../api/api-key.guard';
 import { ApiErrors } from '../api/api-responses.decorator';
@@ -94,10 +94,10 @@ export class EventsController {
     required: false,
     description: "true: also the lines' RAW AMI packets (needs line).",
   })
-  @ApiProduces('text/event-stream')
   @ApiResponse({
     status: 200,
-    description: 'The stream (text/event-stream), until either side closes it.',
+    description: 'The stream, until either side closes it.',
+    content: { 'text/event-stream': { schema: { type: 'string' } } },
   })
   @ApiErrors(400, 503)
   events(@Req() req: StreamRequest, @Res() res: ServerResponse): void {
