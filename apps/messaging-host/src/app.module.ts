@@ -9,6 +9,7 @@ import { HealthModule } from './health/health.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { ApiModule } from './api/api.module';
 import { SettingsModule } from './settings/settings.module';
+import { ClusterModule } from './cluster/cluster.module';
 
 /** What the Asterisk library needs, from the validated `asterisk` block. */
 export function asteriskOptions(config: AppConfig): AsteriskLibraryOptions {
@@ -59,6 +60,7 @@ export class AppModule {
         AsteriskModule.forRoot(asteriskOptions(config)),
         HealthModule,
         SettingsModule,
+        ClusterModule,
         ...(config.api.enabled ? [ApiModule] : []),
         GatewayModule,
       ],

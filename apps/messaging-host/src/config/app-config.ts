@@ -23,6 +23,7 @@ import {
   ToNumber,
   ToStringList,
 } from './config.decorators';
+import { ClusterConfig, ClusterNeedsRedis } from './cluster.config';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -406,4 +407,8 @@ export class AppConfig {
 
   @Nested(() => LoggingConfig)
   logging = new LoggingConfig();
+
+  @Nested(() => ClusterConfig)
+  @ClusterNeedsRedis()
+  cluster = new ClusterConfig();
 }

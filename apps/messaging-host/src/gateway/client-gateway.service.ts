@@ -9,11 +9,13 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
   type OnModuleInit,
+  Optional,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { MessagingRegistry } from '@app/messaging';
 import { AppConfig } from '../config/app-config';
+import { LineOwnership, LocalLineOwnership } from '../cluster/line-ownership';
 import { LineSettingsStore } from '../settings/line-settings.store';
 import { ClientSocket } from './client-socket';
 import type { GatewayContext } from './client-session';
@@ -27,6 +29,7 @@ import { LineHub } from './line-hub';
 import { events } from './protocol/client-protocol';
 import { GatewaySecurity } from './security/gateway-security';
 import { NegotiateHandler, requestUrl } from './signalr/negotiate.handler';
+import { NegotiationStore } from './signalr/negotiation-store';
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -59,9 +62,12 @@ export class ClientGateway
     registry: MessagingRegistry,
     private readonly adapterHost: HttpAdapterHost,
     store: LineSettingsStore,
+    // The cluster module's (leases in Redis, signed tokens); this node alone without it.
+    @Optional() ownership?: LineOwnership,
+    @Optional() negotiation?: NegotiationStore,
   ) {
     this.security = new GatewaySecurity(config.security);
-    this.negotiate = new NegotiateHandler(SIGNALR_HUB_PATHS, this.security);
+    this.negotiate = new NegotiateHandler(SIGNALR_HUB_PATHS, this.security, Date.now, negotiation);
     this.wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
@@ -72,6 +78,7 @@ export class ClientGateway
       registry,
       hub: this.hub,
       store,
+      ownership: ownership ?? new LocalLineOwnership(),
       security: this.security,
       logger: new Logger('ClientSession'),
     };
