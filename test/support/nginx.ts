@@ -49,13 +49,14 @@ export function parseNginxConf(text: string): NginxDirective[] {
 }
 
 function quote(a: string): string {
+  if (a === '') return "''";
   return /^[^\s{};'"#$]*$/.test(a) || /^\$[A-Za-z_]+$/.test(a) ? a : `'${a.replace(/'/g, "\\'")}'`;
 }
 
 export function serializeNginxConf(ds: readonly NginxDirective[], indent = ''): string {
   let out = '';
   for (const d of ds) {
-    const head = [d.name, ...d.args.map(quote)].join(' ');
+    const head = [d.name === '' ? "''" : d.name, ...d.args.map(quote)].join(' ');
     if (d.block) {
       out += `${indent}${head} {\n${serializeNginxConf(d.block, `${indent}  `)}${indent}}\n`;
     } else out += `${indent}${head};\n`;
