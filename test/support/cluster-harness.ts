@@ -187,6 +187,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
   } catch (err) {
     const out = nodes.map((x) => `--- ${x.id}\n${x.proc.output().slice(-3000)}`).join('\n');
     await cleanup();
-    throw new Error(`${err instanceof Error ? err.message : String(err)}\n${out}`);
+    throw new Error(`${err instanceof Error ? err.message : String(err)}\n${out}`, {
+      cause: err,
+    });
   }
 }
