@@ -51,6 +51,10 @@ export interface ClusterOptions {
   env?: Record<string, string>;
   /** QueueStatus items the AMI peer answers (the queue the trace's lines are members of). */
   queueStatus?: FakeAmiFields[];
+  /** nginx's worker_connections (two per client: the client's and the upstream one). */
+  nginxWorkerConnections?: number;
+  /** nginx worker processes (default: one process). */
+  nginxWorkers?: number;
 }
 
 /** The QueueParams and QueueMember items of the QueueStatus answer recorded in a trace. */
@@ -181,7 +185,10 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
       close: cleanup,
     };
     await cluster.allReady();
-    nginx = await startNginx(nodes.map((x) => x.port));
+    nginx = await startNginx(
+      nodes.map((x) => x.port),
+      { workerConnections: opts.nginxWorkerConnections, workers: opts.nginxWorkers },
+    );
     cluster.nginx = nginx;
     return cluster;
   } catch (err) {

@@ -92,7 +92,14 @@ const MISSING =
  * Starts nginx with docker/nginx.conf, its upstream servers replaced by `upstreams` (ports on
  * 127.0.0.1), listening on a free port. Resolves once the port accepts connections.
  */
-export async function startNginx(upstreams: readonly number[]): Promise<NginxProcess> {
+export async function startNginx(
+  upstreams: readonly number[],
+  /**
+   * workers: worker processes (default: one process, no master); more spread the sockets over
+   * processes, each with its own open-files limit (bench:cluster's 10,000 clients).
+   */
+  opts: { workerConnections?: number; workers?: number } = {},
+): Promise<NginxProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'mh-nginx-'));
   const port = await freePort();
   const shipped = parseNginxConf(readFileSync(join(repoRoot(), 'docker', 'nginx.conf'), 'utf8'));
@@ -106,7 +113,10 @@ export async function startNginx(upstreams: readonly number[]): Promise<NginxPro
     })),
     ...upstream.block.filter((d) => d.name !== 'server'),
   ];
-  for (const l of findAll(shipped, 'listen')) l.args = [`127.0.0.1:${port}`];
+  const workers = opts.workers ?? 0;
+  for (const l of findAll(shipped, 'listen')) {
+    l.args = [`127.0.0.1:${port}`, ...(workers > 1 ? ['reuseport'] : [])];
+  }
   const http = shipped.find((d) => d.name === 'http');
   if (!http?.block) throw new Error('docker/nginx.conf has no http block');
   // Everything nginx writes goes to the temp folder; one process, as this user.
@@ -119,15 +129,24 @@ export async function startNginx(upstreams: readonly number[]): Promise<NginxPro
     { name: 'uwsgi_temp_path', args: [join(dir, 'uwsgi')] },
     { name: 'scgi_temp_path', args: [join(dir, 'scgi')] },
   );
+  if (opts.workerConnections) {
+    for (const w of findAll(shipped, 'worker_connections'))
+      w.args = [String(opts.workerConnections)];
+  }
   const top = shipped.filter((d) => d.name !== 'worker_processes' && d.name !== 'user');
   top.unshift(
     { name: 'pid', args: [join(dir, 'nginx.pid')] },
     { name: 'error_log', args: [join(dir, 'error.log'), 'warn'] },
   );
+  if (workers > 1) {
+    top.unshift({ name: 'worker_processes', args: [String(workers)] });
+    // Workers as this user (root would hand them to nobody, who cannot use the temp folder).
+    if (process.getuid?.() === 0) top.unshift({ name: 'user', args: ['root'] });
+  }
   const conf = serializeNginxConf(top);
   const confPath = join(dir, 'nginx.conf');
   writeFileSync(confPath, conf);
-  const child = await launch(confPath, dir);
+  const child = await launch(confPath, dir, workers > 1);
   const errorLog = (): string => {
     const p = join(dir, 'error.log');
     return existsSync(p) ? readFileSync(p, 'utf8') : '';
@@ -150,7 +169,7 @@ export async function startNginx(upstreams: readonly number[]): Promise<NginxPro
   };
 }
 
-function launch(confPath: string, dir: string): Promise<ChildProcess> {
+function launch(confPath: string, dir: string, master: boolean): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       'nginx',
@@ -162,7 +181,7 @@ function launch(confPath: string, dir: string): Promise<ChildProcess> {
         '-c',
         confPath,
         '-g',
-        'daemon off; master_process off;',
+        master ? 'daemon off;' : 'daemon off; master_process off;',
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
