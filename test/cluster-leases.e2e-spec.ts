@@ -3,7 +3,10 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
+import { ClusterNodes } from '../apps/messaging-host/src/cluster/cluster-nodes';
 import { ClusterRedis } from '../apps/messaging-host/src/cluster/cluster-redis';
+import { RedisAgentStateStore } from '../apps/messaging-host/src/cluster/redis-agent-state.store';
+import { RedisLineActionGate } from '../apps/messaging-host/src/cluster/redis-line-action.gate';
 import {
   LineClaimRefused,
   LineOwnershipErrorCode,
@@ -252,5 +255,91 @@ describe('cluster: REST rate limit counted in Redis', () => {
       await c1.close();
       await c2.close();
     }
+  });
+});
+
+describe('cluster: who acts on a line, and the shared agent state', () => {
+  let redis: RedisServer;
+  const closers: (() => Promise<void>)[] = [];
+  before(async () => {
+    redis = await startRedisServer();
+  });
+  after(async () => {
+    for (const c of closers.reverse()) await c().catch(() => undefined);
+    await redis.stop();
+  });
+
+  async function node(id: string) {
+    const c = new ClusterRedis({ url: redis.url, keyPrefix: 'mh-act:', commandTimeoutMs: 500 });
+    await c.open();
+    const o = new RedisLineOwnership(c, { nodeId: id, leaseMs: LEASE_MS });
+    const nodes = new ClusterNodes(c, id, LEASE_MS);
+    const gate = new RedisLineActionGate(c, o, id);
+    const agents = new RedisAgentStateStore(c, id);
+    await agents.open();
+    await nodes.beat();
+    closers.push(async () => {
+      await agents.close();
+      await nodes.close();
+      await o.close();
+      await c.close();
+    });
+    return { c, o, nodes, gate, agents };
+  }
+
+  it('the lease holder acts, the others do not; no lease: the lowest live node id', async () => {
+    const b = await node('node-b');
+    const a = await node('node-a');
+    const cNode = await node('node-c');
+    assert.deepEqual(await a.nodes.live(), ['node-a', 'node-b', 'node-c']);
+    const acting = async (line: string): Promise<string[]> => {
+      const out: string[] = [];
+      for (const [id, n] of [
+        ['node-a', a],
+        ['node-b', b],
+        ['node-c', cNode],
+      ] as const)
+        if (await n.gate.mayAct(line)) out.push(id);
+      return out;
+    };
+    assert.deepEqual(await acting('305'), ['node-a'], 'nobody holds 305: the lowest id');
+    const lease = await cNode.o.claim('305', 'user-305');
+    assert.deepEqual(await acting('305'), ['node-c'], 'the holder');
+    lease.release();
+    await until(async () => (await a.c.client.get('lease:305')) === null, 'the release');
+    // node-a leaves the cluster: node-b is the lowest live one.
+    await a.nodes.close();
+    assert.deepEqual(await acting('306'), ['node-b']);
+    await a.nodes.beat();
+  });
+
+  it('an agent state set on one node is read on the others, and survives a Redis restart', async () => {
+    const a = await node('node-d');
+    const b = await node('node-e');
+    await a.agents.set('305', { code: 'Away', reason: 'Lunch', wrapUp: false, autoPaused: false });
+    await until(() => b.agents.get('305')?.code === 'Away', 'the change to reach node-e');
+    assert.deepEqual(b.agents.get('305'), {
+      code: 'Away',
+      reason: 'Lunch',
+      wrapUp: false,
+      autoPaused: false,
+    });
+    // Set while Redis is away: kept, then written when it is back (Redis restarts empty).
+    await redis.stop();
+    await until(() => !a.c.isReady, 'the connection to notice');
+    await b.agents.set('306', { code: 'Active', wrapUp: true, autoPaused: false });
+    assert.equal(b.agents.get('306')?.wrapUp, true);
+    await redis.restart();
+    await until(async () => {
+      if (!b.c.isReady) return false;
+      return (await b.c.client.hget('agents', '306').catch(() => null)) !== null;
+    }, 'the pending state written');
+    const late = await node('node-f');
+    assert.equal(late.agents.get('306')?.wrapUp, true, 'a node started later reads it');
+    await until(async () => (await b.c.client.hget('agents', '305')) !== null, '305 put back');
+    assert.equal(
+      late.agents.get('305')?.code ?? (await node('node-g')).agents.get('305')?.code,
+      'Away',
+    );
   });
 });

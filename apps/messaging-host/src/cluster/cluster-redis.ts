@@ -6,6 +6,9 @@ import { Redis } from 'ioredis';
 import type { Readiness } from '@app/messaging';
 import { describeRedisUrl } from '../settings/redis-line-settings.store';
 import {
+  AGENT_SET_SCRIPT,
+  MAY_ACT_SCRIPT,
+  NODE_BEAT_SCRIPT,
   LEASE_CLAIM_SCRIPT,
   LEASE_RELEASE_SCRIPT,
   LEASE_RENEW_SCRIPT,
@@ -30,6 +33,15 @@ export type ClusterRedisClient = Redis & {
     limit: number,
     blockMs: number,
   ): Promise<[number, number, number, number]>;
+  mhNodeBeat(nodesKey: string, node: string, ttlMs: number): Promise<number>;
+  mhMayAct(leaseKey: string, nodesKey: string, node: string): Promise<number>;
+  mhAgentSet(
+    agentsKey: string,
+    line: string,
+    json: string,
+    channel: string,
+    message: string,
+  ): Promise<number>;
 };
 
 export interface ClusterRedisOptions {
@@ -45,12 +57,17 @@ export class ClusterRedis {
   readonly client: ClusterRedisClient;
   /** host:port only. */
   readonly where: string;
+  /** storage.redis.keyPrefix (pub/sub channel names are not prefixed by ioredis). */
+  readonly keyPrefix: string;
+  private readonly url: string;
   private lastError: string | null = null;
   private readonly readyListeners = new Set<() => void>();
   private closed = false;
 
   constructor(options: ClusterRedisOptions) {
     this.where = describeRedisUrl(options.url);
+    this.keyPrefix = options.keyPrefix;
+    this.url = options.url;
     this.client = new Redis(options.url, {
       keyPrefix: options.keyPrefix,
       lazyConnect: true,
@@ -65,6 +82,9 @@ export class ClusterRedis {
     this.client.defineCommand('mhLeaseRenew', { numberOfKeys: 1, lua: LEASE_RENEW_SCRIPT });
     this.client.defineCommand('mhLeaseRelease', { numberOfKeys: 1, lua: LEASE_RELEASE_SCRIPT });
     this.client.defineCommand('mhThrottle', { numberOfKeys: 2, lua: THROTTLE_SCRIPT });
+    this.client.defineCommand('mhNodeBeat', { numberOfKeys: 1, lua: NODE_BEAT_SCRIPT });
+    this.client.defineCommand('mhMayAct', { numberOfKeys: 2, lua: MAY_ACT_SCRIPT });
+    this.client.defineCommand('mhAgentSet', { numberOfKeys: 1, lua: AGENT_SET_SCRIPT });
     this.client.on('error', (err: Error) => {
       if (err.message !== this.lastError) this.logger.warn(`Redis ${this.where}: ${err.message}`);
       this.lastError = err.message;
@@ -101,6 +121,18 @@ export class ClusterRedis {
 
   readiness(): Readiness {
     return { ready: this.isReady, reason: this.describeState() };
+  }
+
+  /** A second connection for SUBSCRIBE (a subscribed connection takes no other command). */
+  subscriber(): Redis {
+    const sub = new Redis(this.url, {
+      lazyConnect: true,
+      retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 10), 1000),
+      maxRetriesPerRequest: 0,
+    });
+    // Errors are logged once by the main connection; this one follows the same Redis.
+    sub.on('error', () => undefined);
+    return sub;
   }
 
   /** Called every time the connection is (again) ready. */

@@ -87,3 +87,55 @@ if blocked and toBlockExpire <= 0 then
 end
 return {hits, toExpire, blocked and 1 or 0, toBlockExpire}
 `;
+
+/** Redis's own clock in ms (the nodes' clocks may differ). */
+const NOW_MS = `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
+
+/**
+ * Node heartbeat: KEYS[1] the live-node set (score = expiry, ms); ARGV node, ttlMs. Also drops
+ * the nodes whose heartbeat expired. Returns Redis's time.
+ */
+export const NODE_BEAT_SCRIPT = `
+${NOW_MS}
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+return now
+`;
+
+/**
+ * Who acts on a line: KEYS lease, live-node set; ARGV node. The lease holder's node; no lease:
+ * the lowest live node id (string order). Returns 1 when that is ARGV[1].
+ */
+export const MAY_ACT_SCRIPT = `
+local cur = redis.call('GET', KEYS[1])
+if cur then
+  local ok, o = pcall(cjson.decode, cur)
+  if ok and type(o) == 'table' then
+    if o.node == ARGV[1] then return 1 end
+    return 0
+  end
+end
+${NOW_MS}
+local live = redis.call('ZRANGEBYSCORE', KEYS[2], now, '+inf')
+local lowest = nil
+for _, n in ipairs(live) do
+  if lowest == nil or n < lowest then lowest = n end
+end
+if lowest == ARGV[1] then return 1 end
+return 0
+`;
+
+/**
+ * Agent state of a line: KEYS[1] the hash line -> JSON; ARGV line, JSON ('' removes), channel,
+ * message. Written and announced to the other nodes in one step.
+ */
+export const AGENT_SET_SCRIPT = `
+if ARGV[2] == '' then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+else
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+end
+redis.call('PUBLISH', ARGV[3], ARGV[4])
+return 1
+`;

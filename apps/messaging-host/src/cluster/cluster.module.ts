@@ -1,6 +1,8 @@
 // Wires the cluster parts (cluster-services.ts) into Nest. Global: the gateway (LineOwnership,
-// NegotiationStore), the API (the throttler storage) and health's ClusterHealthIndicator use them.
+// NegotiationStore), the API (the throttler storage), health's ClusterHealthIndicator and the
+// messaging libraries (LineActionGate, AgentStateStore: @app/messaging's seam) use them.
 import { Global, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { AgentStateStore, LineActionGate } from '@app/messaging';
 import { AppConfig } from '../config/app-config';
 import { NegotiationStore } from '../gateway/signalr/negotiation-store';
 import { ClusterServices, createClusterServices } from './cluster-services';
@@ -20,8 +22,18 @@ import { LineOwnership } from './line-ownership';
       inject: [ClusterServices],
       useFactory: (s: ClusterServices) => s.negotiation,
     },
+    {
+      provide: LineActionGate,
+      inject: [ClusterServices],
+      useFactory: (s: ClusterServices) => s.gate,
+    },
+    {
+      provide: AgentStateStore,
+      inject: [ClusterServices],
+      useFactory: (s: ClusterServices) => s.agents,
+    },
   ],
-  exports: [ClusterServices, LineOwnership, NegotiationStore],
+  exports: [ClusterServices, LineOwnership, NegotiationStore, LineActionGate, AgentStateStore],
 })
 export class ClusterModule implements OnApplicationShutdown {
   constructor(private readonly services: ClusterServices) {}
