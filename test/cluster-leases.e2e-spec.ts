@@ -59,6 +59,7 @@ describe('cluster: line leases in Redis', () => {
   before(async () => {
     redis = await startRedisServer();
     raw = new Redis(redis.url, { keyPrefix: PREFIX, maxRetriesPerRequest: 1 });
+    raw.on('error', () => undefined); // Redis is stopped on purpose below
   });
   after(async () => {
     for (const n of opened) {

@@ -4,6 +4,7 @@
 // CTI clients connect through nginx only: `ws`, @microsoft/signalr current and 3.1.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { WebSocket } from 'ws';
 import { decodeScenario } from '@app/ami';
 import { readTrace } from '@app/ami/testing';
 import {
@@ -102,6 +103,32 @@ describe('cluster of 3 nodes behind nginx (issue 11)', () => {
     assert.equal(await c.leaseOf('7000'), undefined);
   });
 
+  it('a negotiate on one node and its WebSocket on another: accepted once, a forged token refused', async () => {
+    const [n1, n2, n3] = c.nodes;
+    const res = await fetch(`http://127.0.0.1:${n1!.port}/msg/negotiate?negotiateVersion=1`, {
+      method: 'POST',
+      headers: { Origin: 'http://crm.example.test' },
+    });
+    const { connectionToken } = (await res.json()) as { connectionToken: string };
+    const upgrade = (node: { port: number }, id: string): Promise<number> =>
+      new Promise((resolve) => {
+        const sock = new WebSocket(`ws://127.0.0.1:${node.port}/msg?id=${encodeURIComponent(id)}`);
+        sock.once('open', () => {
+          sock.send('{"protocol":"json","version":1}\x1e');
+          sock.once('message', (m) => {
+            resolve(String(m) === '{}\x1e' ? 101 : -1);
+            sock.close();
+          });
+        });
+        sock.once('unexpected-response', (_req, r) => resolve(r.statusCode ?? 0));
+        sock.once('error', () => resolve(0));
+      });
+    assert.equal(await upgrade(n2!, connectionToken), 101, 'another node takes the token');
+    assert.equal(await upgrade(n2!, connectionToken), 404, 'once');
+    const [body, sig] = connectionToken.split('.');
+    assert.equal(await upgrade(n3!, `${body}x.${sig}`), 404, 'an altered token');
+  });
+
   it('a second user claiming 305 through any node gets error 2; the owner keeps it', async () => {
     const owner = await ws();
     assert.equal((await owner.open('305', 'user-305')).eventType, 2);
@@ -175,6 +202,24 @@ describe('cluster of 3 nodes behind nginx (issue 11)', () => {
     assert.equal((await now.open('306', 'user-306')).eventType, 2, 'claims are accepted again');
     await now.close();
     await owner.close();
+  });
+
+  it('a line another user took while its node could not renew: the panel gets error 2 and is closed', async () => {
+    const panel = await ws();
+    assert.equal((await panel.open('308', 'user-308')).eventType, 2);
+    // What a lapse looks like from Redis: the lease is another user's now.
+    await c.raw.set(
+      'lease:308',
+      JSON.stringify({ user: 'user-other', node: 'node-9', session: 'node-9/x', since: 1 }),
+      'PX',
+      LEASE_MS,
+    );
+    const err = errorOf(await panel.events.next((e) => e.eventType === 3, LEASE_MS * 2));
+    assert.equal(err.errorType, 2);
+    assert.equal(err.internalErrorCode, 'LINE_LEASE_LOST');
+    assert.match(err.data, /^line 308 was taken by another user on node node-9/);
+    await panel.events.waitClosed();
+    await c.raw.del('lease:308');
   });
 
   it('kill -9 of the node holding 305 during a call: the panel reconnects elsewhere, same call, later events, lease moved', async () => {

@@ -9,7 +9,12 @@ import {
   type MessagingRegistry,
 } from '@app/messaging';
 import type { LineSettingsStore, StoredLineSettings } from '../settings/line-settings.store';
-import { LineClaimRefused, type LineLease, type LineOwnership } from '../cluster/line-ownership';
+import {
+  LineClaimRefused,
+  LineOwnershipErrorCode,
+  type LineLease,
+  type LineOwnership,
+} from '../cluster/line-ownership';
 import { GatewayError, GatewayErrorCode } from './gateway.errors';
 import type { LineBinding, LineHub, LineMember } from './line-hub';
 import {
@@ -469,7 +474,12 @@ export class ClientSession implements LineMember {
     this.lease = undefined;
     this.generation++;
     this.fail(
-      new GatewayError(GatewayErrorCode.LineBusy, MsgErrorType.OPEN_CONNECTION, reason, true),
+      new GatewayError(
+        LineOwnershipErrorCode.LeaseLost,
+        MsgErrorType.OPEN_CONNECTION,
+        reason,
+        true,
+      ),
       'OpenConnection',
       '',
     );
