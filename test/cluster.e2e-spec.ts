@@ -4,6 +4,7 @@
 // CTI clients connect through nginx only: `ws`, @microsoft/signalr current and 3.1.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { WebSocket } from 'ws';
 import { decodeScenario } from '@app/ami';
 import { readTrace } from '@app/ami/testing';
@@ -16,6 +17,7 @@ import { connectSignalR } from '../apps/messaging-host/src/gateway/testing/signa
 import { recordedQueueStatus, startCluster, type TestCluster } from './support/cluster-harness';
 
 const LEASE_MS = 3000;
+const API_KEY = 'cluster-e2e-api-key-0123456789';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 interface CallContent {
@@ -68,6 +70,17 @@ describe('cluster of 3 nodes behind nginx (issue 11)', () => {
       nodes: 3,
       leaseMs: LEASE_MS,
       queueStatus: recordedQueueStatus('f_queue_pause'),
+      env: {
+        API__KEYS: JSON.stringify([
+          {
+            name: 'crm',
+            sha256: createHash('sha256').update(API_KEY).digest('hex'),
+            scopes: ['read'],
+          },
+        ]),
+        API__RATELIMIT__LIMIT: '5',
+        API__RATELIMIT__TTLMS: '60000',
+      },
     });
   });
   after(async () => {
@@ -127,6 +140,19 @@ describe('cluster of 3 nodes behind nginx (issue 11)', () => {
     assert.equal(await upgrade(n2!, connectionToken), 404, 'once');
     const [body, sig] = connectionToken.split('.');
     assert.equal(await upgrade(n3!, `${body}x.${sig}`), 404, 'an altered token');
+  });
+
+  it('the REST rate limit holds for the whole cluster: the 6th request of 5 allowed, on any node, is refused', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const res = await fetch(`http://127.0.0.1:${c.nginx.port}/api/v1/libraries`, {
+        headers: { Authorization: `Bearer ${API_KEY}` },
+      });
+      await res.arrayBuffer();
+      statuses.push(res.status);
+    }
+    // Round robin: each node saw 2 or 3 of them; counted per node, none would be refused.
+    assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429, 429]);
   });
 
   it('a second user claiming 305 through any node gets error 2; the owner keeps it', async () => {
