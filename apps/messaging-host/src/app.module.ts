@@ -8,6 +8,7 @@ import { GatewayModule } from './gateway/gateway.module';
 import { HealthModule } from './health/health.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { ApiModule } from './api/api.module';
+import { CrmModule } from './crm/crm.module';
 import { SettingsModule } from './settings/settings.module';
 import { ClusterModule } from './cluster/cluster.module';
 
@@ -61,6 +62,7 @@ export class AppModule {
         HealthModule,
         SettingsModule,
         ClusterModule,
+        CrmModule,
         ...(config.api.enabled ? [ApiModule] : []),
         GatewayModule,
       ],

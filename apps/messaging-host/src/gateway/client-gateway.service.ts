@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import {
   Injectable,
   Logger,
+  Optional,
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
@@ -26,6 +27,7 @@ import {
 } from './gateway.constants';
 import { loadTlsOptions } from './gateway-tls';
 import { LineHub } from './line-hub';
+import { LineObserver, OpenConnectionVerifier } from './line-observer';
 import { events } from './protocol/client-protocol';
 import { GatewaySecurity } from './security/gateway-security';
 import { NegotiateHandler, requestUrl } from './signalr/negotiate.handler';
@@ -45,7 +47,7 @@ export class ClientGateway
 {
   private readonly logger = new Logger(ClientGateway.name);
   private readonly socketLogger = new Logger('ClientSocket');
-  private readonly hub = new LineHub();
+  private readonly hub: LineHub;
   private readonly security: GatewaySecurity;
   private readonly negotiate: NegotiateHandler;
   private readonly wss: WebSocketServer;
@@ -65,7 +67,10 @@ export class ClientGateway
     // The cluster module's (leases in Redis, signed tokens); this node alone without it.
     @Optional() ownership?: LineOwnership,
     @Optional() negotiation?: NegotiationStore,
+    @Optional() observer?: LineObserver,
+    @Optional() verifier?: OpenConnectionVerifier,
   ) {
+    this.hub = new LineHub(observer ?? undefined);
     this.security = new GatewaySecurity(config.security);
     this.negotiate = new NegotiateHandler(SIGNALR_HUB_PATHS, this.security, Date.now, negotiation);
     this.wss = new WebSocketServer({
@@ -80,6 +85,7 @@ export class ClientGateway
       store,
       ownership: ownership ?? new LocalLineOwnership(),
       security: this.security,
+      ...(verifier ? { verifier } : {}),
       logger: new Logger('ClientSession'),
     };
   }
