@@ -56,6 +56,18 @@ async function replay(c: TestCluster, trace: string, from = 0, to = Infinity): P
   });
 }
 
+/** The QueuePause actions the AMI peer received for a member interface, from every node. */
+function queuePauses(c: TestCluster, iface: string): Record<string, string>[] {
+  return c.ami.actions
+    .filter((a) => a.get('Action') === 'QueuePause' && a.get('Interface') === iface)
+    .map((a) => {
+      const out: Record<string, string> = { Paused: a.get('Paused') ?? '' };
+      const reason = a.get('Reason');
+      if (reason) out['Reason'] = reason;
+      return out;
+    });
+}
+
 describe('cluster of 3 nodes behind nginx (issue 11)', () => {
   let c: TestCluster;
   const clients: CtiClient[] = [];
@@ -248,9 +260,67 @@ describe('cluster of 3 nodes behind nginx (issue 11)', () => {
     await c.raw.del('lease:308');
   });
 
+  it('autoPauseOnCommutationStart: one QueuePause pause and one unpause per answered queue call, from the lease holder', async () => {
+    const panel = await ws();
+    assert.equal((await panel.open('305', 'user-305')).eventType, 2);
+    c.ami.clearActions();
+    await replay(c, 'f_queue_pause');
+    await panel.events.next((e) => e.eventType === 7);
+    await panel.events.next((e) => e.eventType === 6);
+    await sleep(LEASE_MS / 2);
+    const pauses = queuePauses(c, 'Local/305@from-queue/n');
+    assert.deepEqual(pauses, [
+      { Paused: 'true', Reason: 'autoPauseOnCommutationStart' },
+      { Paused: 'false' },
+    ]);
+    await panel.close();
+  });
+
+  it('a queue member with no panel open anywhere: paused and unpaused once (the lowest live node)', async () => {
+    for (let t = 0; t < 60 && (await c.leaseOf('305')); t++) await sleep(50);
+    c.ami.clearActions();
+    await replay(c, 'f_queue_pause');
+    await sleep(LEASE_MS / 2);
+    assert.deepEqual(queuePauses(c, 'Local/305@from-queue/n'), [
+      { Paused: 'true', Reason: 'autoPauseOnCommutationStart' },
+      { Paused: 'false' },
+    ]);
+  });
+
+  it('"Away" chosen on one node is never overwritten by another node after the next call', async () => {
+    const panel = await ws();
+    assert.equal((await panel.open('305', 'user-305')).eventType, 2);
+    c.ami.clearActions();
+    const set = await panel.reply(
+      await panel.command('SetMsgUserState', { code: 'Away', reason: 'Lunch' }),
+    );
+    assert.equal(set.parsed, 'Away');
+    await replay(c, 'f_queue_pause');
+    await panel.events.next((e) => e.eventType === 6);
+    await sleep(LEASE_MS / 2);
+    const pauses = queuePauses(c, 'Local/305@from-queue/n');
+    assert.ok(pauses.length >= 1, 'the Away pause');
+    assert.ok(
+      !pauses.some((p) => p.Paused === 'false'),
+      `nobody unpaused an Away agent: ${JSON.stringify(pauses)}`,
+    );
+    // Another tab of the same user, through another node, sees Away.
+    const tab = await ws();
+    assert.equal((await tab.open('305', 'user-305')).eventType, 2);
+    const q = await tab.reply(await tab.command('QueryMsgUserState'));
+    assert.equal(q.parsed, 'Away');
+    c.ami.clearActions();
+    const back = await tab.reply(await tab.command('SetMsgUserState', { code: 'Active' }));
+    assert.equal(back.parsed, 'Active');
+    assert.deepEqual(queuePauses(c, 'Local/305@from-queue/n'), [{ Paused: 'false' }]);
+    await tab.close();
+    await panel.close();
+  });
+
   it('kill -9 of the node holding 305 during a call: the panel reconnects elsewhere, same call, later events, lease moved', async () => {
     const panel = await ws();
     assert.equal((await panel.open('305', 'user-305')).eventType, 2);
+    c.ami.clearActions();
     const cut = indexOf('c_inbound_answered', (e) => e === 'BridgeEnter', 2) + 1;
     await replay(c, 'c_inbound_answered', 0, cut);
     const talking = await panel.events.next((e) => e.eventType === 7);
@@ -294,6 +364,12 @@ describe('cluster of 3 nodes behind nginx (issue 11)', () => {
     await replay(c, 'c_inbound_answered', cut);
     const end = await again.events.next((e) => e.eventType === 6);
     assert.equal(callOf(end).id, callId, 'the call ends on the new node');
+    // Paused by the dead node when the call connected, unpaused by the new holder when it ended.
+    await sleep(LEASE_MS / 2);
+    assert.deepEqual(queuePauses(c, 'Local/305@from-queue/n'), [
+      { Paused: 'true', Reason: 'autoPauseOnCommutationStart' },
+      { Paused: 'false' },
+    ]);
     await again.close();
   });
 });
