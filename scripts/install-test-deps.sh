@@ -6,6 +6,7 @@ need=(
   "openssl:openssl"
   "redis-server:redis-server"
   "chromium:chromium"
+  "nginx:nginx"
 )
 missing=()
 for entry in "${need[@]}"; do

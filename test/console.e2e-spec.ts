@@ -67,7 +67,7 @@ describe('web console in Chromium', () => {
     );
     await page.locator('.top').getByText('asterisk').waitFor();
     assert.match(await page.locator('.top').innerText(), /AMI ready/);
-    assert.match(await page.locator('.top').innerText(), /node \S+:\d+/);
+    assert.match(await page.locator('.top').innerText(), /node \S+-\d+/);
 
     // 79161234567 calls 305: the call rings, with its numbers and direction.
     await replayRinging(app.ami);

@@ -153,7 +153,7 @@ describe('/metrics after a replayed call', () => {
     assert.equal(sample(s, 'messaging_host_messaging_ready'), 1);
     const info = s.families.get('messaging_host_info')!.metrics[0]!.labels!;
     assert.equal(info['library'], 'asterisk');
-    assert.match(info['node'] ?? '', /:\d+$/);
+    assert.match(info['node'] ?? '', /-\d+$/);
     // No label holds a line, a user or a number.
     for (const fam of s.families.values()) {
       for (const m of fam.metrics) {

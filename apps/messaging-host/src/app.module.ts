@@ -8,11 +8,13 @@ import { GatewayModule } from './gateway/gateway.module';
 import { HealthModule } from './health/health.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { ApiModule } from './api/api.module';
+import { CrmModule } from './crm/crm.module';
 import { SettingsModule } from './settings/settings.module';
 import { amiClientLogger, amiTrafficTap } from './logging/ami-logging';
 import { AmiMetrics } from './metrics/ami-metrics';
 import { MetricsModule } from './metrics/metrics.module';
 import { ConsoleModule } from './console/console.module';
+import { ClusterModule } from './cluster/cluster.module';
 
 /**
  * What the Asterisk library needs, from the validated `asterisk` block; `ami` adds what the
@@ -79,6 +81,8 @@ export class AppModule {
         }),
         HealthModule,
         SettingsModule,
+        ClusterModule,
+        CrmModule,
         ...(config.api.enabled ? [ApiModule] : []),
         ...(config.console.enabled ? [ConsoleModule] : []),
         GatewayModule,

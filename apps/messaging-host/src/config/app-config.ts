@@ -23,6 +23,8 @@ import {
   ToNumber,
   ToStringList,
 } from './config.decorators';
+import { ClusterConfig, ClusterNeedsRedis } from './cluster.config';
+import { CrmConfig, CrmModeHasAddress } from './crm.config';
 import { ConsoleConfig } from './console.config';
 import { EventsConfig } from './events.config';
 import { MetricsConfig } from './metrics.config';
@@ -247,10 +249,12 @@ export enum SecurityMode {
   None = 'none',
   AllowList = 'allowlist',
   Token = 'token',
+  /** The claimed user is checked with the CRM (LogInMsgServer), see crm.config.ts. */
+  Crm = 'crm',
 }
 
 export class SecurityConfig {
-  @IsEnum(SecurityMode, { message: 'must be one of none, allowlist, token' })
+  @IsEnum(SecurityMode, { message: 'must be one of none, allowlist, token, crm' })
   mode: SecurityMode = SecurityMode.None;
 
   /** Browser Origins allowed to connect (allowlist mode), e.g. https://crm.example.com. */
@@ -423,6 +427,14 @@ export class AppConfig {
 
   @Nested(() => LoggingConfig)
   logging = new LoggingConfig();
+
+  @Nested(() => ClusterConfig)
+  @ClusterNeedsRedis()
+  cluster = new ClusterConfig();
+
+  @Nested(() => CrmConfig)
+  @CrmModeHasAddress()
+  crm = new CrmConfig();
 
   @Nested(() => MetricsConfig)
   metrics = new MetricsConfig();

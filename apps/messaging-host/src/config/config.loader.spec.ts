@@ -126,6 +126,25 @@ const SAMPLES: Record<
   'events.maxClients': { file: 10, env: '20', envLoaded: 20 },
   'console.enabled': { file: false, env: 'true', envLoaded: true },
   'console.lines': { file: ['305'], env: '305, 306', envLoaded: ['305', '306'] },
+  'cluster.enabled': { file: 'true', fileLoaded: true, env: 'false', envLoaded: false },
+  'cluster.nodeId': { file: 'node-a', env: 'node-b' },
+  'cluster.leaseMs': { file: 3000, env: '4000', envLoaded: 4000 },
+  'cluster.secret': { file: 'c'.repeat(40), env: 'd'.repeat(40) },
+  'crm.saveCalls': { file: 'false', fileLoaded: false, env: 'TRUE', envLoaded: true },
+  'crm.serviceUrl': { file: 'https://crm-a.example/0', env: 'http://crm-b.example:8080' },
+  'crm.timeoutMs': { file: 2000, env: '3000', envLoaded: 3000 },
+  'crm.concurrency': { file: 2, env: '8', envLoaded: 8 },
+  'crm.licInfoKeys': {
+    file: ['A.Use'],
+    env: 'B.Use, C.Use',
+    envLoaded: ['B.Use', 'C.Use'],
+  },
+  'crm.loginCacheMs': { file: 0, env: '5000', envLoaded: 5000 },
+  'crm.outbox.maxRecords': { file: 100, env: '200', envLoaded: 200 },
+  'crm.outbox.retryMinDelayMs': { file: 500, env: '600', envLoaded: 600 },
+  'crm.outbox.retryMaxDelayMs': { file: 30000, env: '40000', envLoaded: 40000 },
+  'crm.outbox.maxAgeMs': { file: 3600000, env: '7200000', envLoaded: 7200000 },
+  'crm.outbox.ownerLeaseMs': { file: 5000, env: '6000', envLoaded: 6000 },
 };
 
 function envName(path: string): string {
@@ -180,6 +199,10 @@ describe('loadConfig', () => {
       };
       // Combinations that need a companion value to be valid.
       if (path === 'security.mode') set(base, 'security.tokenSecret', 'z'.repeat(40));
+      if (path === 'cluster.enabled') {
+        set(base, 'storage.driver', 'redis');
+        set(base, 'cluster.secret', 'z'.repeat(40));
+      }
       const def = get(new AppConfig(), path);
 
       const fileObj = structuredClone(base);

@@ -16,6 +16,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { MessagingRegistry } from '@app/messaging';
 import { AppConfig } from '../config/app-config';
+import { LineOwnership, LocalLineOwnership } from '../cluster/line-ownership';
 import { LineSettingsStore } from '../settings/line-settings.store';
 import { ClientSocket, type SocketMode } from './client-socket';
 import type { GatewayContext } from './client-session';
@@ -27,9 +28,11 @@ import {
 import { loadTlsOptions } from './gateway-tls';
 import { GATEWAY_OBSERVER, type GatewayObserver } from './gateway-observer';
 import { LineHub } from './line-hub';
+import { LineObserver, OpenConnectionVerifier } from './line-observer';
 import { events } from './protocol/client-protocol';
 import { GatewaySecurity } from './security/gateway-security';
 import { NegotiateHandler, requestUrl } from './signalr/negotiate.handler';
+import { NegotiationStore } from './signalr/negotiation-store';
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -62,11 +65,16 @@ export class ClientGateway
     registry: MessagingRegistry,
     private readonly adapterHost: HttpAdapterHost,
     store: LineSettingsStore,
-    @Optional() @Inject(GATEWAY_OBSERVER) private readonly observer?: GatewayObserver,
+    // The cluster module's (leases in Redis, signed tokens); this node alone without it.
+    @Optional() ownership?: LineOwnership,
+    @Optional() negotiation?: NegotiationStore,
+    @Optional() observer?: LineObserver,
+    @Optional() verifier?: OpenConnectionVerifier,
+    @Optional() @Inject(GATEWAY_OBSERVER) private readonly metrics?: GatewayObserver,
   ) {
-    this.hub = new LineHub(observer);
+    this.hub = new LineHub(observer ?? undefined, metrics);
     this.security = new GatewaySecurity(config.security);
-    this.negotiate = new NegotiateHandler(SIGNALR_HUB_PATHS, this.security);
+    this.negotiate = new NegotiateHandler(SIGNALR_HUB_PATHS, this.security, Date.now, negotiation);
     this.wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
@@ -77,9 +85,11 @@ export class ClientGateway
       registry,
       hub: this.hub,
       store,
+      ownership: ownership ?? new LocalLineOwnership(),
       security: this.security,
+      ...(verifier ? { verifier } : {}),
       logger: new Logger('ClientSession'),
-      observer,
+      metrics,
     };
   }
 
@@ -234,7 +244,7 @@ export class ClientGateway
         peer,
         signalR: id !== null,
         onClose: (s) => this.sockets.delete(s),
-        observer: this.observer,
+        metrics: this.metrics,
       });
       this.sockets.add(client);
       if (id !== null) {

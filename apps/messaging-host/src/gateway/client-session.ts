@@ -3,15 +3,23 @@ import type { Logger } from '@nestjs/common';
 import {
   MessagingCommandError,
   MsgErrorType,
+  type Call,
   type LibraryCapabilities,
   type LineSession,
   type MessagingLibrary,
   type MessagingRegistry,
 } from '@app/messaging';
 import type { LineSettingsStore, StoredLineSettings } from '../settings/line-settings.store';
+import {
+  LineClaimRefused,
+  LineOwnershipErrorCode,
+  type LineLease,
+  type LineOwnership,
+} from '../cluster/line-ownership';
 import { GatewayError, GatewayErrorCode } from './gateway.errors';
 import type { GatewayObserver } from './gateway-observer';
 import type { LineBinding, LineHub, LineMember } from './line-hub';
+import type { OpenConnectionVerifier } from './line-observer';
 import {
   callIdParam,
   commandUIdOf,
@@ -25,6 +33,7 @@ import {
   type ClientCommand,
   type ServerEvent,
 } from './protocol/client-protocol';
+import { SecurityMode } from '../config/app-config';
 import type { GatewaySecurity } from './security/gateway-security';
 
 /** What a session needs from the gateway (one instance shared by every socket). */
@@ -33,9 +42,13 @@ export interface GatewayContext {
   hub: LineHub;
   /** Per-line settings (the settings module binds the configured driver). */
   store: LineSettingsStore;
+  /** Who may hold a line (leases in Redis in a cluster): asked before a socket is bound. */
+  ownership: LineOwnership;
   security: GatewaySecurity;
+  /** A further check of OpenConnection (security.mode crm), when a module provides one. */
+  verifier?: OpenConnectionVerifier;
   logger: Logger;
-  observer?: GatewayObserver;
+  metrics?: GatewayObserver;
 }
 
 /** The socket side of a session. */
@@ -124,6 +137,7 @@ export class ClientSession implements LineMember {
   private libraryInstanceUId = '';
   private connectionUId = '';
   private binding: LineBinding | undefined;
+  private lease: LineLease | undefined;
   private debug = false;
   private closed = false;
   /** Bumped by every OpenConnection/CloseConnection: a stale asynchronous open is dropped. */
@@ -171,9 +185,9 @@ export class ClientSession implements LineMember {
     const run = async (): Promise<void> => {
       try {
         await this.dispatch(cmd);
-        this.ctx.observer?.commandDone(commandLabel(cmd.command), 'ok');
+        this.ctx.metrics?.commandDone(commandLabel(cmd.command), 'ok');
       } catch (err) {
-        this.ctx.observer?.commandDone(commandLabel(cmd.command), resultLabel(err));
+        this.ctx.metrics?.commandDone(commandLabel(cmd.command), resultLabel(err));
         this.fail(err, cmd.command, cmd.commandUId);
       }
     };
@@ -267,7 +281,7 @@ export class ClientSession implements LineMember {
   }
 
   private async openConnection(cmd: ClientCommand): Promise<void> {
-    const openError = (code: GatewayErrorCode, message: string): GatewayError =>
+    const openError = (code: GatewayErrorCode | string, message: string): GatewayError =>
       new GatewayError(code, MsgErrorType.OPEN_CONNECTION, message, true);
     const reparse = (name: string): Record<string, unknown> => {
       const v = cmd.parameters[name];
@@ -322,6 +336,22 @@ export class ClientSession implements LineMember {
       );
       throw openError(GatewayErrorCode.Forbidden, refusal);
     }
+    if (this.ctx.security.mode === SecurityMode.Crm) {
+      const denied = this.ctx.verifier
+        ? await this.ctx.verifier.verify({
+            line,
+            userUId: user,
+            serviceUrl: typeof serviceUrl === 'string' ? serviceUrl : undefined,
+            peer: this.transport.peer,
+          })
+        : {
+            errorType: MsgErrorType.OPEN_CONNECTION,
+            code: GatewayErrorCode.Forbidden,
+            message: 'security.mode crm: no CRM verifier is configured in this server',
+          };
+      if (generation !== this.generation || this.closed) return;
+      if (denied) throw new GatewayError(denied.code, denied.errorType, denied.message, true);
+    }
 
     const stored = await this.storedSettings(line);
     if (generation !== this.generation || this.closed) return;
@@ -353,14 +383,41 @@ export class ClientSession implements LineMember {
       ...(stored?.originateContext ? { originateContext: stored.originateContext } : {}),
       ...(useBlindTransfer !== undefined ? { useBlindTransfer } : {}),
     };
+    let lease: LineLease;
     try {
-      this.binding = this.ctx.hub.join(choice.library, choice.name, line, user, settings, this);
+      lease = await this.ctx.ownership.claim(line, user);
     } catch (err) {
+      if (err instanceof LineClaimRefused) {
+        this.ctx.logger.warn(
+          `OpenConnection of line ${line} from ${this.transport.peer} refused: ${err.message}`,
+        );
+        throw openError(err.code, err.message);
+      }
+      throw err;
+    }
+    if (generation !== this.generation || this.closed) {
+      lease.release();
+      return;
+    }
+    try {
+      const contact = getCI(serviceParams, 'UserContactUId');
+      this.binding = this.ctx.hub.join(choice.library, choice.name, line, user, settings, this, {
+        ...(typeof contact === 'string' && contact.trim()
+          ? { userContactUId: contact.trim() }
+          : {}),
+        ...(typeof serviceUrl === 'string' && serviceUrl.trim()
+          ? { serviceUrl: serviceUrl.trim() }
+          : {}),
+      });
+    } catch (err) {
+      lease.release();
       if (err instanceof MessagingCommandError) {
         throw openError(GatewayErrorCode.BadParameter, err.message);
       }
       throw err;
     }
+    this.lease = lease;
+    lease.onLost((reason) => this.leaseLost(generation, reason));
     this.connectionUId = randomUUID();
     this.ctx.logger.log(
       `line ${line} opened by ${this.transport.peer}${this.debug ? ' (debug mode)' : ''}`,
@@ -383,8 +440,17 @@ export class ClientSession implements LineMember {
   private async lineCommand(cmd: ClientCommand, session: LineSession): Promise<void> {
     const reply = (ev: ServerEvent): void => this.deliverReply(ev);
     switch (cmd.command) {
-      case 'QueryActiveCallSnapshot':
-        return reply(events.snapshot(session.activeCalls(), session.currentCall(), cmd.commandUId));
+      case 'QueryActiveCallSnapshot': {
+        const seen = (c: Call): Call => this.ctx.hub.decorate(session.line, c);
+        const current = session.currentCall();
+        return reply(
+          events.snapshot(
+            session.activeCalls().map(seen),
+            current ? seen(current) : null,
+            cmd.commandUId,
+          ),
+        );
+      }
       case 'QueryLineState':
         return reply(events.lineState(session.lineFeatures(), undefined, cmd.commandUId));
       case 'MakeCall':
@@ -451,8 +517,28 @@ export class ClientSession implements LineMember {
   private unbind(): void {
     const b = this.binding;
     this.binding = undefined;
+    this.lease?.release();
+    this.lease = undefined;
     this.connectionUId = '';
     if (b) this.ctx.hub.leave(b, this);
+  }
+
+  /** Another user took the line while this node's lease had lapsed: error 2, then close. */
+  private leaseLost(generation: number, reason: string): void {
+    if (generation !== this.generation || this.closed) return;
+    this.lease = undefined;
+    this.generation++;
+    this.fail(
+      new GatewayError(
+        LineOwnershipErrorCode.LeaseLost,
+        MsgErrorType.OPEN_CONNECTION,
+        reason,
+        true,
+      ),
+      'OpenConnection',
+      '',
+    );
+    this.unbind();
   }
 
   private deliverReply(ev: ServerEvent): void {

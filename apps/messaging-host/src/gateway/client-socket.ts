@@ -34,7 +34,7 @@ export interface ClientSocketOptions {
   signalR: boolean;
   /** Called once when the socket is closed (for the gateway's bookkeeping). */
   onClose(socket: ClientSocket): void;
-  observer?: GatewayObserver;
+  metrics?: GatewayObserver;
 }
 
 /** Close codes (RFC 6455). */
@@ -114,7 +114,7 @@ export class ClientSocket implements SessionTransport {
     if (this.closing) return;
     const envelope = event.envelope(connectionUId);
     this.write(this.mode === 'signalr' ? invocationRecord('ServerMessage', envelope) : envelope);
-    this.options.observer?.eventSent(event.eventType);
+    this.options.metrics?.eventSent(event.eventType);
   }
 
   closeSoon(reason: string): void {
@@ -129,7 +129,7 @@ export class ClientSocket implements SessionTransport {
   heartbeat(): boolean {
     if (!this.alive) {
       this.logger.warn(`client ${this.peer} did not answer the heartbeat: connection dropped`);
-      this.options.observer?.clientDropped('silent');
+      this.options.metrics?.clientDropped('silent');
       this.ws.terminate();
       return false;
     }
@@ -168,7 +168,7 @@ export class ClientSocket implements SessionTransport {
         `client ${this.peer} does not read: ${this.ws.bufferedAmount} bytes waiting (server.maxBufferedBytes ${this.options.maxBufferedBytes}); disconnected`,
       );
       this.closing = true;
-      this.options.observer?.clientDropped('slow');
+      this.options.metrics?.clientDropped('slow');
       this.ws.terminate();
     }
   }

@@ -1,9 +1,11 @@
 // The metrics module (global): MetricsService (the registry any module registers into), the AMI
-// observer, the gateway observer, the state read at scrape time, and the endpoint at metrics.path.
+// observer, the gateway observer, the state read at scrape time (the service's, the CRM module's),
+// and the endpoint at metrics.path.
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import type { AppConfig } from '../config/app-config';
 import { GATEWAY_OBSERVER } from '../gateway/gateway-observer';
 import { AmiMetrics } from './ami-metrics';
+import { CrmPrometheus } from './crm-prometheus';
 import { GatewayMetrics } from './gateway-metrics';
 import { MetricsAccessGuard, metricsController } from './metrics.controller';
 import { MetricsService } from './metrics.service';
@@ -16,6 +18,7 @@ import { ServiceMetrics } from './service-metrics';
     AmiMetrics,
     GatewayMetrics,
     ServiceMetrics,
+    CrmPrometheus,
     MetricsAccessGuard,
     { provide: GATEWAY_OBSERVER, useExisting: GatewayMetrics },
   ],
