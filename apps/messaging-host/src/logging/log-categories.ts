@@ -27,7 +27,8 @@ export const LOG_CATEGORIES: Readonly<Record<string, string>> = {
   LineLeases: 'line leases: taken, re-established, renewal failing and renewed again',
   LineActionGate: 'which node acts on a line (queue pauses) when it cannot be decided',
   AgentStates: 'agent states shared through Redis: reading or subscribing failed',
-  RedisThrottlerStorage: 'REST rate limits counted in Redis, or on this node alone while it is away',
+  RedisThrottlerStorage:
+    'REST rate limits counted in Redis, or on this node alone while it is away',
   CrmCalls: 'calls saved in the CRM: on or off, where, takeovers, saves that fail',
   CrmLogin: '`security.mode crm`: LogInMsgServer refusals and failures',
   CrmOutbox: 'the CRM outbox (file or Redis): store errors, calls taken over from nodes gone',
