@@ -1,6 +1,13 @@
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import {
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -10,9 +17,19 @@ import { logFileOptions, openLogFile } from './log-files';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+const tempDir = (): string => {
+  const d = mkdtempSync(join(tmpdir(), 'mh-roll-'));
+  dirs.push(d);
+  return d;
+};
+
 describe('log files (logging.toFile)', () => {
   it('rolls over by size and keeps only maxFiles old files besides the current one', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mh-roll-'));
+    const dir = tempDir();
     // A file of an earlier run: it counts towards the kept files and goes when it is the oldest.
     writeFileSync(join(dir, 'messaging-host.1.log'), '{"old":true}\n');
     const stream = await openLogFile({ dir, maxBytes: 2000, maxFiles: 2 });
@@ -52,7 +69,7 @@ describe('log files (logging.toFile)', () => {
   });
 
   it('names logging.dir when the folder cannot be written', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mh-roll-'));
+    const dir = tempDir();
     const file = join(dir, 'a-file');
     writeFileSync(file, '');
     await assert.rejects(
