@@ -1,5 +1,6 @@
 import { AmiActionError } from './ami-action-error';
 import { AmiError, AmiErrorCode } from './ami.errors';
+import { observeAction, type AmiObserver } from './ami-observer';
 import { realAmiTimers, type AmiTimerHandle, type AmiTimers } from './ami-timers';
 import { encodeAction, type AmiActionFields, type AmiFieldValue, type AmiPacket } from './protocol';
 
@@ -48,6 +49,8 @@ export interface AmiActionQueueOptions {
    * the peer last answered anything (the owner decides when a peer that answers nothing is deaf).
    */
   onNoAnswer?(consecutive: number, action: string): void;
+  /** Told each action's outcome and latency (metrics). */
+  observer?: AmiObserver;
 }
 
 type Kind = 'single' | 'list' | 'originate';
@@ -192,6 +195,15 @@ export class AmiActionQueue {
   }
 
   private enqueue<T>(kind: Kind, fields: AmiActionFields, opts: AmiOriginateOptions): Promise<T> {
+    const result = this.enqueueNow<T>(kind, fields, opts);
+    return observeAction(this.options.observer, String(fields.Action ?? ''), result);
+  }
+
+  private enqueueNow<T>(
+    kind: Kind,
+    fields: AmiActionFields,
+    opts: AmiOriginateOptions,
+  ): Promise<T> {
     const action = String(fields.Action ?? '');
     if (this.endedWith) return Promise.reject(this.endedWith);
     if (opts.signal?.aborted) return Promise.reject(abortedError(action, opts.signal));

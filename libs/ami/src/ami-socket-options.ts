@@ -6,6 +6,7 @@
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import type { AmiError } from './ami.errors';
 import type { AmiLogger } from './ami-logger';
+import type { AmiObserver } from './ami-observer';
 import type { AmiTimers } from './ami-timers';
 import type { AmiPacket } from './protocol';
 
@@ -65,6 +66,8 @@ export interface AmiSocketOptions {
   timers?: AmiTimers;
   /** Sees every chunk read and written, unredacted (the recorder redacts). */
   tap?: (record: AmiWireRecord) => void;
+  /** Instrumentation hooks (metrics): reads, decode errors, actions. */
+  observer?: AmiObserver;
 }
 
 export interface AmiSocketHandlers {

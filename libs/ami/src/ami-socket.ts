@@ -76,6 +76,7 @@ export class AmiSocket {
       maxPending: options.maxPendingActions,
       timers: this.timers,
       onNoAnswer: (consecutive) => this.onNoAnswer(consecutive),
+      observer: options.observer,
     });
   }
 
@@ -200,6 +201,7 @@ export class AmiSocket {
         onBanner: (version, line) => this.onBanner(version, line),
         onPacket: (packet) => this.onPacket(packet),
         onError: (error) => {
+          this.options.observer?.decodeError?.(error);
           this.logger.warn(
             { err: errorSummary(error), address: this.address },
             'AMI: protocol error, resetting the connection',
@@ -229,7 +231,13 @@ export class AmiSocket {
     // The recorder may keep what it is given past this call.
     if (this.options.tap) this.tap('rx', reused ? Buffer.from(chunk) : chunk);
     this.handlers.onData?.();
-    this.decoder?.push(chunk, reused);
+    const observer = this.options.observer;
+    observer?.readStart?.();
+    try {
+      this.decoder?.push(chunk, reused);
+    } finally {
+      observer?.readDone?.();
+    }
   }
 
   private bannerWaiter: ((line: string) => void) | undefined;
@@ -274,6 +282,7 @@ export class AmiSocket {
       AmiErrorCode.Protocol,
       `AMI protocol error: ${this.address} sent ${packet.size} header line(s) and ${packet.rawLineCount} other line(s) that are neither an event nor a response`,
     );
+    this.options.observer?.decodeError?.(error);
     this.logger.warn(
       { err: errorSummary(error), address: this.address },
       'AMI: protocol error, resetting the connection',

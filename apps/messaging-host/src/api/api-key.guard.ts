@@ -5,13 +5,16 @@ import {
   HttpStatus,
   Injectable,
   Logger,
+  Optional,
   UnauthorizedException,
   type CanActivate,
   type ExecutionContext,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AppConfig, type ApiScope } from '../config/app-config';
-import { addressOf } from '../limits/limit-log';
+import { AuthFailureLimiter } from '../limits/auth-failure-limiter';
+import { systemLimitClock } from '../limits/limit-clock';
+import { addressOf, LimitLog } from '../limits/limit-log';
 import { ApiLimits } from './api-limits';
 import { RequiredScopes } from './api-scopes.decorator';
 
@@ -49,11 +52,23 @@ export class ApiKeyGuard implements CanActivate {
   private readonly logger = new Logger(ApiKeyGuard.name);
   private readonly keys: KnownKey[];
 
+  private readonly authFailures: AuthFailureLimiter;
+  private readonly limitLog: LimitLog;
+
   constructor(
     config: AppConfig,
     private readonly reflector: Reflector,
-    private readonly limits: ApiLimits,
+    /** The API's limits; a guard made elsewhere (metrics) counts failed keys on its own. */
+    @Optional() limits?: ApiLimits,
   ) {
+    this.authFailures =
+      limits?.authFailures ??
+      new AuthFailureLimiter(
+        config.limits.authFailuresPerAddress,
+        config.limits.authFailureWindowMs,
+        systemLimitClock,
+      );
+    this.limitLog = limits?.log ?? new LimitLog(new Logger('Limits'), systemLimitClock);
     this.keys = config.api.keys.map((k) => ({
       name: k.name,
       digest: Buffer.from(k.sha256, 'hex'),
@@ -67,17 +82,17 @@ export class ApiKeyGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const req = context.switchToHttp().getRequest<RequestWithCaller>();
     const address = addressOf(req.socket?.remoteAddress);
-    const blockedMs = this.limits.authFailures.blockedFor(address);
+    const blockedMs = this.authFailures.blockedFor(address);
     if (blockedMs > 0) this.tooManyFailures(context, address, blockedMs);
     let caller: ApiCaller;
     try {
       caller = this.authenticate(req.headers['authorization']);
     } catch (err) {
-      if (this.limits.authFailures.fail(address)) {
-        this.limits.log.hit(
+      if (this.authFailures.fail(address)) {
+        this.limitLog.hit(
           'authFailuresPerAddress',
           address,
-          `${this.limits.authFailures.limitCount} requests without a valid API key: refused with 429 until the window ends`,
+          `${this.authFailures.limitCount} requests without a valid API key: refused with 429 until the window ends`,
         );
       }
       throw err;
@@ -99,7 +114,7 @@ export class ApiKeyGuard implements CanActivate {
   private tooManyFailures(context: ExecutionContext, address: string, blockedMs: number): never {
     const seconds = Math.max(1, Math.ceil(blockedMs / 1000));
     context.switchToHttp().getResponse<ResponseLike>().setHeader('Retry-After', String(seconds));
-    this.limits.log.hit(
+    this.limitLog.hit(
       'authFailuresPerAddress',
       address,
       'requests while blocked for failed API keys: refused with 429',

@@ -118,6 +118,18 @@ const SAMPLES: Record<
   },
   'logging.toFile': { file: 'true', fileLoaded: true, env: 'false', envLoaded: false },
   'logging.dir': { file: 'logs-a', env: 'logs-b' },
+  'logging.maxFileSizeMb': { file: 20, env: '30', envLoaded: 30 },
+  'logging.maxFiles': { file: 3, env: '9', envLoaded: 9 },
+  'metrics.enabled': { file: false, env: 'true', envLoaded: true },
+  'metrics.path': { file: '/prom', env: '/internal/metrics' },
+  'metrics.requireKey': { file: true, env: 'false', envLoaded: false },
+  'events.maxClients': { file: 10, env: '20', envLoaded: 20 },
+  'console.enabled': { file: false, env: 'true', envLoaded: true },
+  'console.lines': { file: ['305'], env: '305, 306', envLoaded: ['305', '306'] },
+  'cluster.enabled': { file: 'true', fileLoaded: true, env: 'false', envLoaded: false },
+  'cluster.nodeId': { file: 'node-a', env: 'node-b' },
+  'cluster.leaseMs': { file: 3000, env: '4000', envLoaded: 4000 },
+  'cluster.secret': { file: 'c'.repeat(40), env: 'd'.repeat(40) },
   'limits.commandsPerSecond': { file: '30', fileLoaded: 30, env: '0', envLoaded: 0 },
   'limits.originatesPerSecond': { file: '3', fileLoaded: 3, env: '1', envLoaded: 1 },
   'limits.openTimeoutMs': { file: '20000', fileLoaded: 20000, env: '5000', envLoaded: 5000 },
@@ -204,6 +216,10 @@ describe('loadConfig', () => {
       };
       // Combinations that need a companion value to be valid.
       if (path === 'security.mode') set(base, 'security.tokenSecret', 'z'.repeat(40));
+      if (path === 'cluster.enabled') {
+        set(base, 'storage.driver', 'redis');
+        set(base, 'cluster.secret', 'z'.repeat(40));
+      }
       const def = get(new AppConfig(), path);
 
       const fileObj = structuredClone(base);

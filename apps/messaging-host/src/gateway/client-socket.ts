@@ -6,6 +6,7 @@ import type { LimitClock } from '../limits/limit-clock';
 import { ClientSession, type GatewayContext, type SessionTransport } from './client-session';
 import { CommandLimiter } from './command-limiter';
 import { GatewayError, GatewayErrorCode } from './gateway.errors';
+import type { GatewayObserver } from './gateway-observer';
 import type { ServerEvent } from './protocol/client-protocol';
 import {
   HANDSHAKE_OK,
@@ -41,6 +42,7 @@ export interface ClientSocketOptions {
   signalR: boolean;
   /** Called once when the socket is closed (for the gateway's bookkeeping). */
   onClose(socket: ClientSocket): void;
+  metrics?: GatewayObserver;
 }
 
 /** Close codes (RFC 6455). */
@@ -148,6 +150,7 @@ export class ClientSocket implements SessionTransport {
     if (this.closing) return;
     const envelope = event.envelope(connectionUId);
     this.write(this.mode === 'signalr' ? invocationRecord('ServerMessage', envelope) : envelope);
+    this.options.metrics?.eventSent(event.eventType);
   }
 
   closeSoon(reason: string): void {
@@ -162,6 +165,7 @@ export class ClientSocket implements SessionTransport {
   heartbeat(): boolean {
     if (!this.alive) {
       this.logger.warn(`client ${this.peer} did not answer the heartbeat: connection dropped`);
+      this.options.metrics?.clientDropped('silent');
       this.ws.terminate();
       return false;
     }
@@ -200,6 +204,7 @@ export class ClientSocket implements SessionTransport {
         `client ${this.peer} does not read: ${this.ws.bufferedAmount} bytes waiting (server.maxBufferedBytes ${this.options.maxBufferedBytes}); disconnected`,
       );
       this.closing = true;
+      this.options.metrics?.clientDropped('slow');
       this.ws.terminate();
     }
   }

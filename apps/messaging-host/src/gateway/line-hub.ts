@@ -12,6 +12,7 @@ import {
   type MessagingLibrary,
 } from '@app/messaging';
 import { GatewayError, GatewayErrorCode } from './gateway.errors';
+import type { GatewayObserver } from './gateway-observer';
 import type { LineObserver } from './line-observer';
 import { events, type ServerEvent } from './protocol/client-protocol';
 
@@ -74,16 +75,20 @@ export function serverEventOf(
  * Lines in use on this node. One library session per line, shared by every socket of the user
  * who holds it (tabs, reconnects): each event is serialised once and delivered to all of them.
  * Another user claiming a held line is refused (error 2). Lines are keyed by lineKey(): with
- * chan_sip, `OFFICE` is the line `office` (its first opener's spelling is kept for the session).
+ * chan_sip, `OFFICE` is the line `office` (ClientSession binds, leases and stores it by keyOf()).
  */
 export class LineHub {
   private readonly logger = new Logger(LineHub.name);
   private readonly lines = new Map<string, LineBinding>();
 
-  /** `observer` (the CRM module) watches the lines bound here and decorates their calls. */
+  /**
+   * `observer` (the CRM module) watches the lines bound here and decorates their calls; `metrics`
+   * is told when a line event reached every socket of its line; `lineCase` is how the channel
+   * driver compares line names (lineNameCaseOf(asterisk.protocol)).
+   */
   constructor(
     private readonly observer?: LineObserver,
-    /** How the channel driver compares line names (lineNameCaseOf(asterisk.protocol)). */
+    private readonly metrics?: GatewayObserver,
     private readonly lineCase: LineNameCase = 'exact',
   ) {
     observer?.attach({
@@ -96,6 +101,11 @@ export class LineHub {
 
   private key(line: string): string {
     return lineKey(line, this.lineCase);
+  }
+
+  /** The key a line is bound, owned and stored under here (lineKey of the channel driver's rule). */
+  keyOf(line: string): string {
+    return this.key(line);
   }
 
   /** The call as the panels of `line` see it (snapshot, events). */
@@ -232,5 +242,6 @@ export class LineHub {
       if (raw && !m.debugMode) continue;
       m.deliver(ev);
     }
+    this.metrics?.lineEventFannedOut();
   }
 }
