@@ -21,6 +21,9 @@ export const LOG_CATEGORIES: Readonly<Record<string, string>> = {
   ApiKeyGuard: 'the API key configuration (no key configured)',
   FileLineSettingsStore: 'the settings file: unreadable or unwritable file',
   RedisLineSettingsStore: 'the Redis settings store: connection lost and restored',
+  LineSettingsStore:
+    'settings stored under a spelling of a line that is not its key (chan_sip: lower case)',
+  Limits: 'limit hits (limits.*), once per limit and remote address per minute',
   Cluster: 'this node joining a cluster (cluster.enabled): its id and lease time',
   ClusterRedis: "the cluster's Redis: lost and reachable again",
   ClusterNodes: "this node's heartbeat in Redis",
