@@ -15,14 +15,19 @@ import {
   ValidateBy,
 } from 'class-validator';
 import {
+  BlockCheck,
+  ExistingFile,
   FreeMap,
   Nested,
   NestedArray,
+  NotAbove,
   Sensitive,
   ToBoolean,
   ToNumber,
   ToStringList,
+  Trim,
 } from './config.decorators';
+import { PacketInfoSyntax, RedisUrl, serverPortsCheck, tlsFilesCheck } from './config.checks';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -33,6 +38,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
  */
 export class AsteriskConfig {
   /** Address of the Asterisk server (AMI). Not needed when replaying a scenario file. */
+  @Trim()
   @ValidateIf((o: AsteriskConfig) => !o.filePath)
   @IsString()
   @IsNotEmpty({ message: 'must name the Asterisk host (or set asterisk.filePath to replay)' })
@@ -44,6 +50,7 @@ export class AsteriskConfig {
   @Max(65535, { message: 'must be an integer port from 1 to 65535' })
   port = 5038;
 
+  @Trim()
   @ValidateIf((o: AsteriskConfig) => !o.filePath)
   @IsString()
   @IsNotEmpty({ message: 'must name the AMI user of manager.conf' })
@@ -54,11 +61,13 @@ export class AsteriskConfig {
   secret = '';
 
   /** Dialplan context the operator's line is originated into for an outgoing call. */
+  @Trim()
   @IsString()
   @IsNotEmpty()
   originateContext = 'from-internal';
 
   /** Context used to take a parked call back; empty means originateContext. */
+  @Trim()
   @IsString()
   parkingLotContext = '';
 
@@ -66,6 +75,7 @@ export class AsteriskConfig {
   @IsBoolean({ message: 'must be true or false' })
   autoPauseOnCommutationStart = true;
 
+  @Trim()
   @IsString()
   @Matches(/\{0\}/, { message: 'must contain {0} where the line goes' })
   queueExtensionFormat = 'Local/{0}@from-queue/n';
@@ -82,6 +92,7 @@ export class AsteriskConfig {
   @IsBoolean({ message: 'must be true or false' })
   traceQueuesState = false;
 
+  @Trim()
   @IsString()
   @Matches(/^[A-Za-z0-9]+\/$/, {
     message: 'must be a channel technology ending in "/", e.g. "SIP/" or "PJSIP/"',
@@ -89,10 +100,13 @@ export class AsteriskConfig {
   protocol = 'SIP/';
 
   @IsString()
+  @PacketInfoSyntax()
   packetInfoConfig = '';
 
   /** A scenario file to replay instead of connecting (diagnostics). Empty: connect. */
+  @Trim()
   @IsString()
+  @ExistingFile()
   filePath = '';
 
   // --- ours, beyond the seed ---
@@ -136,6 +150,7 @@ export class AsteriskConfig {
   @ToNumber()
   @IsInt()
   @Min(10)
+  @NotAbove('reconnectMaxDelayMs')
   reconnectMinDelayMs = 500;
 
   @ToNumber()
@@ -172,17 +187,24 @@ export class MessagingConfig {
   defaultLibrary = 'asterisk';
 }
 
+@BlockCheck(tlsFilesCheck)
 export class TlsFilesConfig {
   /** PEM certificate (chain) file. */
+  @Trim()
   @IsString()
+  @ExistingFile()
   certFile = '';
 
   /** PEM private key file. */
+  @Trim()
   @IsString()
+  @ExistingFile()
   keyFile = '';
 
   /** PFX/PKCS#12 file (the original's certificate.pfx), instead of certFile + keyFile. */
+  @Trim()
   @IsString()
+  @ExistingFile()
   pfxFile = '';
 
   @Sensitive()
@@ -190,8 +212,10 @@ export class TlsFilesConfig {
   passphrase = '';
 }
 
+@BlockCheck(serverPortsCheck)
 export class ServerConfig {
   /** Interface to listen on. */
+  @Trim()
   @IsString()
   @IsNotEmpty()
   host = '0.0.0.0';
@@ -327,6 +351,7 @@ export class ApiConfig {
 }
 
 export class FileStoreConfig {
+  @Trim()
   @IsString()
   @IsNotEmpty()
   path = 'data/settings.json';
@@ -335,8 +360,10 @@ export class FileStoreConfig {
 export class RedisStoreConfig {
   /** redis://[:password@]host:port/db; the password part is a secret. */
   @Sensitive()
+  @Trim()
   @IsString()
   @IsNotEmpty()
+  @RedisUrl()
   url = 'redis://127.0.0.1:6379';
 
   @IsString()
@@ -380,6 +407,7 @@ export class LoggingConfig {
   @IsBoolean({ message: 'must be true or false' })
   toFile = false;
 
+  @Trim()
   @IsString()
   @IsNotEmpty()
   dir = 'logs';
