@@ -28,6 +28,7 @@ import {
   Trim,
 } from './config.decorators';
 import { PacketInfoSyntax, RedisUrl, serverPortsCheck, tlsFilesCheck } from './config.checks';
+import { CrmConfig, CrmModeHasAddress } from './crm.config';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -268,10 +269,12 @@ export enum SecurityMode {
   None = 'none',
   AllowList = 'allowlist',
   Token = 'token',
+  /** The claimed user is checked with the CRM (LogInMsgServer), see crm.config.ts. */
+  Crm = 'crm',
 }
 
 export class SecurityConfig {
-  @IsEnum(SecurityMode, { message: 'must be one of none, allowlist, token' })
+  @IsEnum(SecurityMode, { message: 'must be one of none, allowlist, token, crm' })
   mode: SecurityMode = SecurityMode.None;
 
   /** Browser Origins allowed to connect (allowlist mode), e.g. https://crm.example.com. */
@@ -434,4 +437,8 @@ export class AppConfig {
 
   @Nested(() => LoggingConfig)
   logging = new LoggingConfig();
+
+  @Nested(() => CrmConfig)
+  @CrmModeHasAddress()
+  crm = new CrmConfig();
 }
