@@ -37,6 +37,7 @@ import {
 } from './asterisk.module-definition';
 import { CallsCommands } from './calls/calls.commands';
 import { CallTracker, type TrackerNotice } from './call-tracker';
+import { canAnswer } from './core/answer-mode';
 import { CommandKit } from './core/command-kit';
 import { OriginateCommands } from './originate/originate.commands';
 import { ParkingCommands } from './parking/parking.commands';
@@ -93,6 +94,8 @@ export class AsteriskLibrary
   private readonly resyncer: ResyncCommands;
   private debugSessions = 0;
   private started = false;
+  /** AnswerCall can make the phone answer (asterisk.answerMode pjsip-notify / sip-notify). */
+  private readonly canAnswer: boolean;
   readonly readiness$: Observable<Readiness>;
 
   constructor(@Inject(ASTERISK_LIBRARY_OPTIONS) options: AsteriskLibraryOptions) {
@@ -102,6 +105,7 @@ export class AsteriskLibrary
       ...options.ami,
       logger: options.ami.logger ?? amiLoggerFrom(this.log),
     });
+    this.canAnswer = options.answer ? canAnswer(options.answer) : false;
     this.tracker = new CallTracker(
       {
         protocol: options.protocol,
@@ -109,6 +113,8 @@ export class AsteriskLibrary
         sendRingStartedOnRingingState: options.sendRingStartedOnRingingState,
         packetInfoConfig: options.packetInfoConfig,
         traceQueuesState: options.traceQueuesState,
+        ...(options.lineRules ? { lineRules: options.lineRules } : {}),
+        canAnswer: this.canAnswer,
       },
       {
         emit: (e) => this.deliver(e),
@@ -210,7 +216,7 @@ export class AsteriskLibrary
 
   capabilities(): LibraryCapabilities {
     return {
-      answerCall: false,
+      answerCall: this.canAnswer,
       hold: true,
       blindTransfer: true,
       consultTransfer: true,

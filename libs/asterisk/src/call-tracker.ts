@@ -48,12 +48,17 @@ export class CallTracker {
     options: AsteriskTrackerOptions,
     private readonly sink: TrackerSink,
   ) {
-    const naming = (this.naming = new LineNaming(options.protocol, options.queueExtensionFormat));
+    const naming = (this.naming = new LineNaming(
+      options.protocol,
+      options.queueExtensionFormat,
+      options.lineRules,
+    ));
     const table = (this.table = new ChannelTable(naming));
     const calls = (this.calls = new LineCalls(
       table,
       sink,
       parsePacketInfoConfig(options.packetInfoConfig),
+      options.canAnswer ?? false,
     ));
     // The order the rooms are built in is the order of their onForget hooks.
     const originate = (this.originate = new OriginateTracker(table, calls, naming, sink));
