@@ -36,7 +36,7 @@ import {
   type AsteriskLogger,
 } from './asterisk.module-definition';
 import { CallsCommands } from './calls/calls.commands';
-import { CallTracker, type TrackerNotice } from './call-tracker';
+import { CallTracker, type TrackedCall, type TrackerNotice } from './call-tracker';
 import { canAnswer } from './core/answer-mode';
 import { CommandKit } from './core/command-kit';
 import { OriginateCommands } from './originate/originate.commands';
@@ -96,6 +96,8 @@ export class AsteriskLibrary
   private started = false;
   /** AnswerCall can make the phone answer (asterisk.answerMode pjsip-notify / sip-notify). */
   private readonly canAnswer: boolean;
+  private readonly settleMs: number;
+  private readonly settleTimers = new Set<NodeJS.Timeout>();
   readonly readiness$: Observable<Readiness>;
 
   constructor(@Inject(ASTERISK_LIBRARY_OPTIONS) options: AsteriskLibraryOptions) {
@@ -106,6 +108,7 @@ export class AsteriskLibrary
       logger: options.ami.logger ?? amiLoggerFrom(this.log),
     });
     this.canAnswer = options.answer ? canAnswer(options.answer) : false;
+    this.settleMs = options.originateSettleMs ?? 1000;
     this.tracker = new CallTracker(
       {
         protocol: options.protocol,
@@ -178,6 +181,8 @@ export class AsteriskLibrary
   }
 
   async close(): Promise<void> {
+    for (const t of this.settleTimers) clearTimeout(t);
+    this.settleTimers.clear();
     for (const s of this.subs) s.unsubscribe();
     this.subs.length = 0;
     for (const set of this.sessions.values()) for (const s of [...set]) s.close();
@@ -292,9 +297,20 @@ export class AsteriskLibrary
   }
 
   private onNotice(n: TrackerNotice): void {
+    if (n.kind === 'settling') this.settleLater(n.call);
     this.queues.onNotice(n);
     if (n.kind === 'originate-response') this.originate.noteResponse(n);
     this.noticeSubject.next(n);
+  }
+
+  /** An answered originate whose line dials nothing within originateSettleMs is CONNECTED. */
+  private settleLater(call: TrackedCall): void {
+    const timer = setTimeout(() => {
+      this.settleTimers.delete(timer);
+      this.tracker.settleOriginate(call);
+    }, this.settleMs);
+    timer.unref();
+    this.settleTimers.add(timer);
   }
 
   // ---------------------------------------------------------------- commands (their rooms)

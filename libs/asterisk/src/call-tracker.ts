@@ -127,6 +127,7 @@ export class CallTracker {
     if (ev === undefined) return;
     if (this.resync.seenSinceResync) this.resync.note(p, ev);
     if (this.sink.anyRaw()) this.debug.raw(p);
+    if (this.originate.settling.size > 0) this.originate.beforeEvent(p, ev);
     this.handlers.get(ev)?.(p, ev);
   }
 
@@ -216,6 +217,11 @@ export class CallTracker {
   /** Whether a take-back Originate of the held call `callId` was sent and its ring not seen yet. */
   unparkPending(callId: string): boolean {
     return this.originate.unparkPending(callId);
+  }
+
+  /** An answered originate's settle time passed without its line dialling: CONNECTED. */
+  settleOriginate(call: TrackedCall): void {
+    this.originate.settle(call);
   }
 
   /** Ends a call (its originate failed after it was shown). */
