@@ -142,8 +142,17 @@ export class AsteriskLibrary
     this.parking = new ParkingCommands(kit, this.originate);
     this.transfers = new TransfersCommands(kit);
     this.queues = new QueuesCommands(kit);
-    this.resyncer = new ResyncCommands(this.client, this.tracker, this.queues, this.log, () =>
-      this.readinessSubject.next({ ready: true, reason: this.client.status.reason }),
+    this.resyncer = new ResyncCommands(
+      this.client,
+      this.tracker,
+      this.queues,
+      this.log,
+      () => this.readinessSubject.next({ ready: true, reason: this.client.status.reason }),
+      (reason) => this.readinessSubject.next({ ready: false, reason }),
+      {
+        minMs: options.resyncRetryMinMs ?? 500,
+        maxMs: Math.max(options.resyncRetryMinMs ?? 500, options.resyncRetryMaxMs ?? 10_000),
+      },
     );
   }
 
@@ -181,6 +190,7 @@ export class AsteriskLibrary
   }
 
   async close(): Promise<void> {
+    this.resyncer.invalidate();
     for (const t of this.settleTimers) clearTimeout(t);
     this.settleTimers.clear();
     for (const s of this.subs) s.unsubscribe();

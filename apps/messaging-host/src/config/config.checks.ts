@@ -74,3 +74,16 @@ export function serverPortsCheck(server: ServerConfig): BlockProblem[] {
   }
   return [];
 }
+
+/** Every entry of a list must pass `problem` (undefined = fine); the message names the bad ones. */
+export function EachEntry(problem: (entry: string) => string | undefined): PropertyDecorator {
+  const problems = (v: unknown): string[] =>
+    Array.isArray(v) ? v.flatMap((e) => (typeof e === 'string' ? (problem(e) ?? []) : [])) : [];
+  return ValidateBy({
+    name: 'eachEntry',
+    validator: {
+      validate: (v: unknown) => problems(v).length === 0,
+      defaultMessage: (args) => problems(args?.value).join('; '),
+    },
+  });
+}

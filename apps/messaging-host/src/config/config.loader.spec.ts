@@ -106,6 +106,22 @@ const SAMPLES: Record<
   'asterisk.maxPacketBytes': { file: 4096, env: '8192', envLoaded: 8192 },
   'asterisk.replaySpeed': { file: 2, env: '0.5', envLoaded: 0.5 },
   'asterisk.replayLoop': { file: true, env: 'false', envLoaded: false },
+  'asterisk.trunks': {
+    file: ['trunk-*', 'context:from-pstn'],
+    env: 'provider, context:from-trunk',
+    envLoaded: ['provider', 'context:from-trunk'],
+  },
+  'asterisk.lines': { file: ['3??'], env: '4*,office', envLoaded: ['4*', 'office'] },
+  'asterisk.dialPrefix': { file: '9', env: '0' },
+  'asterisk.dialRewrites': { file: ['+7=8'], env: '+=00', envLoaded: ['+=00'] },
+  'asterisk.outsideNumberMinLength': { file: 5, env: '10', envLoaded: 10 },
+  'asterisk.answerMode': { file: 'sip-notify', env: 'header' },
+  'asterisk.answerNotifyOption': { file: 'answer-yealink', env: 'answer-snom' },
+  'asterisk.answerHeaders': {
+    file: ['Alert-Info: Ring Answer'],
+    env: 'Call-Info: answer-after=0',
+    envLoaded: ['Call-Info: answer-after=0'],
+  },
   'messaging.defaultLibrary': {
     file: 'Terrasoft.Messaging.Asterisk.V2.AsteriskConnector, Terrasoft.Messaging.Asterisk.V2',
     env: 'other',
