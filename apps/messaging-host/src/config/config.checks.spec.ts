@@ -196,6 +196,48 @@ describe('checks before start', () => {
     assert.match(e.message, /asterisk\.userName:/);
   });
 
+  it("the site's rules: answerMode against protocol, trunk and line patterns, dial rewrites, answer headers", () => {
+    const e = refusal(
+      tempFile(
+        JSON.stringify({
+          asterisk: {
+            url: 'pbx',
+            userName: 'u',
+            protocol: 'SIP/',
+            answerMode: 'pjsip-notify',
+            trunks: ['trunk-*', 'context:from trunk'],
+            lines: ['context:x'],
+            dialPrefix: '9a',
+            dialRewrites: ['+7=8', '7'],
+            answerHeaders: ['Alert-Info Ring'],
+          },
+        }),
+      ),
+    );
+    const byKey = Object.fromEntries(e.problems.map((p) => [p.slice(0, p.indexOf(':')), p]));
+    assert.deepEqual(Object.keys(byKey).sort(), [
+      'asterisk.answerHeaders',
+      'asterisk.answerMode',
+      'asterisk.dialPrefix',
+      'asterisk.dialRewrites',
+      'asterisk.lines',
+      'asterisk.trunks',
+    ]);
+    assert.match(byKey['asterisk.answerMode']!, /pjsip-notify needs asterisk\.protocol PJSIP\//);
+    assert.match(byKey['asterisk.trunks']!, /'context:from trunk' is not a context name/);
+    assert.match(byKey['asterisk.lines']!, /'context:x' is not an endpoint name/);
+    assert.match(byKey['asterisk.dialRewrites']!, /'7' is not from=to/);
+    assert.match(byKey['asterisk.answerHeaders']!, /'Alert-Info Ring' is not "Name: value"/);
+    const ok = load(tempFile('{}'), {
+      ASTERISK__USERNAME: 'u',
+      ASTERISK__PROTOCOL: 'PJSIP/',
+      ASTERISK__ANSWERMODE: 'pjsip-notify',
+      ASTERISK__TRUNKS: 'provider, context:from-trunk*',
+    }).config.asterisk;
+    assert.equal(ok.answerMode, 'pjsip-notify');
+    assert.deepEqual(ok.trunks, ['provider', 'context:from-trunk*']);
+  });
+
   it('inspectConfig returns the merged configuration with its problems instead of throwing', () => {
     const r = inspectConfig({
       argv: ['--config', tempFile('{"asterisk": {"url": "pbx", "port": "abc"}}')],
