@@ -192,6 +192,30 @@ describe('acceptance 3: numbers as a CRM shows them', () => {
   });
 });
 
+describe('acceptance 3 over REST', () => {
+  it('POST /api/v1/calls with "+7 (916) 123-45-67" originates Exten +79161234567; "12; DROP" is a 400 naming the field', async () => {
+    const app = await serviceUp();
+    failOriginates(app.ami);
+    app.ami.clearActions();
+    await app
+      .http()
+      .post('/api/v1/calls')
+      .set(auth)
+      .send({ line: '305', number: '+7 (916) 123-45-67' })
+      .expect((res) => assert.notEqual(res.status, 400, JSON.stringify(res.body)));
+    const o = await app.ami.waitForAction('Originate');
+    assert.equal(o.get('Exten'), '+79161234567');
+    const bad = await app
+      .http()
+      .post('/api/v1/calls')
+      .set(auth)
+      .send({ line: '305', number: '12; DROP' })
+      .expect(400);
+    assert.match(JSON.stringify(bad.body), /number: must be digits/);
+    assert.equal(app.ami.actions.filter((a) => a.get('Action') === 'Originate').length, 1);
+  });
+});
+
 describe('acceptance 4: a failed resync is not ready', () => {
   it('CoreShowChannels fails after a reconnect: not ready, tried again; once it succeeds the call that ended meanwhile ends on the panel', async () => {
     const r = await up({ resyncRetryMinMs: 50, resyncRetryMaxMs: 200 });
