@@ -5,6 +5,8 @@ set -euo pipefail
 need=(
   "openssl:openssl"
   "redis-server:redis-server"
+  "chromium:chromium"
+  "nginx:nginx"
 )
 missing=()
 for entry in "${need[@]}"; do

@@ -242,6 +242,14 @@ function deploymentEnv(container: Obj): Record<string, string> {
       env[name] = String(item.value);
       continue;
     }
+    const fieldRef = obj(item.valueFrom, `env ${name} valueFrom`).fieldRef;
+    if (fieldRef !== undefined) {
+      // The downward API: what the pod would get (its name, here an example).
+      const path = String(obj(fieldRef, `env ${name} fieldRef`).fieldPath);
+      assert.equal(path, 'metadata.name', `env ${name}: fieldRef ${path} is not checked here`);
+      env[name] = 'messaging-host-5d9c7b6f4-x2k8p';
+      continue;
+    }
     const ref = obj(
       obj(item.valueFrom, `env ${name} valueFrom`).secretKeyRef,
       `env ${name} secretKeyRef`,
@@ -394,14 +402,17 @@ describe('docker/k8s ConfigMap', () => {
     });
   });
 
-  it('is docker/etc/appsettings.json less the secret', () => {
+  it('is docker/etc/appsettings.json less the secrets', () => {
     const embedded = obj(JSON.parse(configMapAppsettings()), 'embedded appsettings');
-    assert.ok(
-      !Object.hasOwn(obj(embedded.asterisk, 'asterisk'), 'secret'),
-      'no secret in a ConfigMap',
-    );
+    for (const block of ['asterisk', 'cluster']) {
+      assert.ok(
+        !Object.hasOwn(obj(embedded[block], block), 'secret'),
+        `no ${block}.secret in a ConfigMap`,
+      );
+    }
     const etc = obj(JSON.parse(read(ETC_APPSETTINGS)), 'appsettings');
     delete obj(etc.asterisk, 'asterisk').secret;
+    delete obj(etc.cluster, 'cluster').secret;
     assert.deepEqual(embedded, etc);
   });
 });
@@ -444,6 +455,23 @@ describe('docker/Dockerfile', () => {
       `HEALTHCHECK does not call ${healthRoutes().live}: ${hc.args}`,
     );
     assert.ok(/\bnode\b/.test(hc.args), 'HEALTHCHECK uses node (slim images have no curl)');
+  });
+
+  it('copies the scripts npm run build runs (the web console bundle)', () => {
+    const pkg = JSON.parse(read('package.json')) as { scripts?: Record<string, string> };
+    const scripts = [...(pkg.scripts?.build ?? '').matchAll(/\bnode\s+(scripts\/\S+)/g)].map(
+      (m) => m[1]!,
+    );
+    assert.ok(scripts.length > 0, 'npm run build runs a script of scripts/');
+    const text = read('docker/Dockerfile');
+    const build = text.slice(0, text.search(/^FROM\s.*\bAS runtime\b/im));
+    for (const script of scripts) {
+      assert.ok(
+        new RegExp(`^COPY\\s+(?:\\S+\\s+)*${script.replace(/[.]/g, '\\.')}\\s`, 'm').test(build) ||
+          /^COPY\s+scripts\s/m.test(build),
+        `the build stage does not COPY ${script}, which npm run build runs`,
+      );
+    }
   });
 
   it('copies only files that exist in the build context', () => {
@@ -629,6 +657,24 @@ describe('docker/k8s', () => {
     );
   });
 
+  it('Deployment: Prometheus scrape annotations name the metrics port and path', () => {
+    const { deployment, container } = deploymentContainer();
+    const template = obj(obj(deployment.spec, 'spec').template, 'pod template');
+    const annotations = obj(
+      obj(template.metadata, 'pod template metadata').annotations,
+      'pod template annotations',
+    );
+    withTempFile('appsettings.json', configMapAppsettings(), (p) => {
+      const { config } = loadFile(p, deploymentEnv(container));
+      assert.equal(config.metrics.enabled, true, 'the ConfigMap serves metrics');
+      assert.equal(annotations['prometheus.io/scrape'], 'true');
+      assert.equal(annotations['prometheus.io/path'], config.metrics.path);
+      const port = Number(annotations['prometheus.io/port']);
+      assert.equal(port, config.server.port, 'metrics are served on server.port');
+      assert.equal(containerPortOf(container, port, 'prometheus.io/port'), config.server.port);
+    });
+  });
+
   it('Service targets the container port and selects the pods', () => {
     const { deployment, container } = deploymentContainer();
     const svc = k8sKind('Service');
@@ -647,10 +693,9 @@ describe('docker/k8s', () => {
     );
     for (const [k, v] of Object.entries(obj(spec.selector, 'selector')))
       assert.equal(labels[k], v, `selector ${k}`);
-    assert.equal(
-      spec.sessionAffinity,
-      'ClientIP',
-      'SignalR negotiate and connect must reach one node',
+    assert.ok(
+      spec.sessionAffinity === undefined || spec.sessionAffinity === 'None',
+      `sessionAffinity ${String(spec.sessionAffinity)}: the cluster needs none (signed SignalR tokens, leases in Redis)`,
     );
   });
 
@@ -666,6 +711,7 @@ describe('docker/k8s', () => {
     assert.deepEqual(resources, [
       'configmap.yaml',
       'deployment.yaml',
+      'poddisruptionbudget.yaml',
       'secret.yaml',
       'service.yaml',
     ]);

@@ -7,16 +7,22 @@ import {
   Inject,
   Injectable,
   Logger,
+  Optional,
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
 import { BehaviorSubject, Subject, type Observable, type Subscription } from 'rxjs';
 import { AmiClient, type AmiLogger, type AmiStatus } from '@app/ami';
 import {
+  AgentStateStore,
+  LineActionGate,
+  MemoryAgentStateStore,
   MessagingCommandError,
   MessagingErrorCode,
   MessagingLibrary,
   MessagingLibraryProvider,
+  MsgEventType,
+  SingleNodeActionGate,
   type AgentState,
   type Call,
   type HoldResult,
@@ -85,6 +91,8 @@ export class AsteriskLibrary
   private readonly sessions = new Map<string, Set<AsteriskLineSession>>();
   private readonly readinessSubject: BehaviorSubject<Readiness>;
   private readonly noticeSubject = new Subject<TrackerNotice>();
+  /** Every line's events but RAW_DATA, for watchers of the whole PBX (watchAllLines). */
+  private readonly allLines = new Subject<LineEvent>();
   private readonly subs: Subscription[] = [];
   private readonly calls: CallsCommands;
   private readonly originate: OriginateCommands;
@@ -100,7 +108,12 @@ export class AsteriskLibrary
   private readonly settleTimers = new Set<NodeJS.Timeout>();
   readonly readiness$: Observable<Readiness>;
 
-  constructor(@Inject(ASTERISK_LIBRARY_OPTIONS) options: AsteriskLibraryOptions) {
+  constructor(
+    @Inject(ASTERISK_LIBRARY_OPTIONS) options: AsteriskLibraryOptions,
+    // The deployment's (a cluster: the line's lease holder acts, agent states in Redis); alone without.
+    @Optional() gate?: LineActionGate,
+    @Optional() agents?: AgentStateStore,
+  ) {
     super();
     this.log = options.logger ?? new Logger(AsteriskLibrary.name);
     this.client = new AmiClient({
@@ -141,7 +154,11 @@ export class AsteriskLibrary
     this.originate = new OriginateCommands(kit);
     this.parking = new ParkingCommands(kit, this.originate);
     this.transfers = new TransfersCommands(kit);
-    this.queues = new QueuesCommands(kit);
+    this.queues = new QueuesCommands(
+      kit,
+      agents ?? new MemoryAgentStateStore(),
+      gate ?? new SingleNodeActionGate(),
+    );
     this.resyncer = new ResyncCommands(
       this.client,
       this.tracker,
@@ -158,7 +175,8 @@ export class AsteriskLibrary
 
   /** The agent states by line (read by the review suite as `lib['agents']`). */
   protected get agents(): ReadonlyMap<string, unknown> {
-    return this.queues.agents;
+    const store = this.queues.agents;
+    return new Map(store.lines().map((line) => [line, store.get(line)]));
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -300,10 +318,14 @@ export class AsteriskLibrary
     return false;
   }
 
+  override watchAllLines(): Observable<LineEvent> {
+    return this.allLines.asObservable();
+  }
+
   private deliver(e: LineEvent): void {
     const set = this.sessions.get(e.line);
-    if (!set) return;
-    for (const s of [...set]) s.push(e);
+    if (set) for (const s of [...set]) s.push(e);
+    if (this.allLines.observed && e.type !== MsgEventType.RAW_DATA) this.allLines.next(e);
   }
 
   private onNotice(n: TrackerNotice): void {

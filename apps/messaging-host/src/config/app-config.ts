@@ -26,8 +26,12 @@ import {
   Trim,
 } from './config.decorators';
 import { RedisUrl, serverPortsCheck, tlsFilesCheck } from './config.checks';
-import { CrmConfig, CrmModeHasAddress } from './crm.config';
 import { AsteriskConfig } from './asterisk.config';
+import { ClusterConfig, ClusterNeedsRedis } from './cluster.config';
+import { CrmConfig, CrmModeHasAddress } from './crm.config';
+import { ConsoleConfig } from './console.config';
+import { EventsConfig } from './events.config';
+import { MetricsConfig } from './metrics.config';
 
 export { AsteriskConfig } from './asterisk.config';
 
@@ -150,7 +154,7 @@ export class SecurityConfig {
   tokenSecret = '';
 }
 
-export const API_SCOPES = ['read', 'calls', 'settings'] as const;
+export const API_SCOPES = ['read', 'calls', 'settings', 'metrics'] as const;
 export type ApiScope = (typeof API_SCOPES)[number];
 
 export class ApiKeyConfig {
@@ -267,6 +271,20 @@ export class LoggingConfig {
   @IsString()
   @IsNotEmpty()
   dir = 'logs';
+
+  /** A log file is rolled over (a new numbered file) once it reaches this size, MiB. */
+  @ToNumber()
+  @IsInt()
+  @Min(1)
+  @Max(10240)
+  maxFileSizeMb = 10;
+
+  /** Rolled-over files kept besides the current one; older ones are deleted. */
+  @ToNumber()
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  maxFiles = 5;
 }
 
 export class AppConfig {
@@ -291,7 +309,20 @@ export class AppConfig {
   @Nested(() => LoggingConfig)
   logging = new LoggingConfig();
 
+  @Nested(() => ClusterConfig)
+  @ClusterNeedsRedis()
+  cluster = new ClusterConfig();
+
   @Nested(() => CrmConfig)
   @CrmModeHasAddress()
   crm = new CrmConfig();
+
+  @Nested(() => MetricsConfig)
+  metrics = new MetricsConfig();
+
+  @Nested(() => EventsConfig)
+  events = new EventsConfig();
+
+  @Nested(() => ConsoleConfig)
+  console = new ConsoleConfig();
 }

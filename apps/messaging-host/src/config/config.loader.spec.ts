@@ -60,6 +60,7 @@ const COMPANIONS: Record<string, Record<string, unknown>> = {
   'server.tls.certFile': { 'server.tls.keyFile': FILES.keyA },
   'server.tls.keyFile': { 'server.tls.certFile': FILES.certA },
   'server.tls.pfxFile': { 'server.tls.passphrase': 'pfx-pass' },
+  'cluster.enabled': { 'storage.driver': 'redis', 'cluster.secret': 'z'.repeat(40) },
 };
 
 /**
@@ -170,6 +171,18 @@ const SAMPLES: Record<
   },
   'logging.toFile': { file: 'true', fileLoaded: true, env: 'false', envLoaded: false },
   'logging.dir': { file: 'logs-a', env: 'logs-b' },
+  'logging.maxFileSizeMb': { file: 20, env: '30', envLoaded: 30 },
+  'logging.maxFiles': { file: 3, env: '9', envLoaded: 9 },
+  'metrics.enabled': { file: false, env: 'true', envLoaded: true },
+  'metrics.path': { file: '/prom', env: '/internal/metrics' },
+  'metrics.requireKey': { file: true, env: 'false', envLoaded: false },
+  'events.maxClients': { file: 10, env: '20', envLoaded: 20 },
+  'console.enabled': { file: false, env: 'true', envLoaded: true },
+  'console.lines': { file: ['305'], env: '305, 306', envLoaded: ['305', '306'] },
+  'cluster.enabled': { file: 'true', fileLoaded: true, env: 'false', envLoaded: false },
+  'cluster.nodeId': { file: 'node-a', env: 'node-b' },
+  'cluster.leaseMs': { file: 3000, env: '4000', envLoaded: 4000 },
+  'cluster.secret': { file: 'c'.repeat(40), env: 'd'.repeat(40) },
   'crm.saveCalls': { file: 'false', fileLoaded: false, env: 'TRUE', envLoaded: true },
   'crm.serviceUrl': { file: 'https://crm-a.example/0', env: 'http://crm-b.example:8080' },
   'crm.timeoutMs': { file: 2000, env: '3000', envLoaded: 3000 },

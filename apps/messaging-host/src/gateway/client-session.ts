@@ -10,7 +10,14 @@ import {
   type MessagingRegistry,
 } from '@app/messaging';
 import type { LineSettingsStore, StoredLineSettings } from '../settings/line-settings.store';
+import {
+  LineClaimRefused,
+  LineOwnershipErrorCode,
+  type LineLease,
+  type LineOwnership,
+} from '../cluster/line-ownership';
 import { GatewayError, GatewayErrorCode } from './gateway.errors';
+import type { GatewayObserver } from './gateway-observer';
 import type { LineBinding, LineHub, LineMember } from './line-hub';
 import type { OpenConnectionVerifier } from './line-observer';
 import {
@@ -35,10 +42,13 @@ export interface GatewayContext {
   hub: LineHub;
   /** Per-line settings (the settings module binds the configured driver). */
   store: LineSettingsStore;
+  /** Who may hold a line (leases in Redis in a cluster): asked before a socket is bound. */
+  ownership: LineOwnership;
   security: GatewaySecurity;
   /** A further check of OpenConnection (security.mode crm), when a module provides one. */
   verifier?: OpenConnectionVerifier;
   logger: Logger;
+  metrics?: GatewayObserver;
 }
 
 /** The socket side of a session. */
@@ -100,6 +110,19 @@ const LINE_COMMANDS = new Set([
   'SetDnd',
 ]);
 
+/** A command name as a metric label: the protocol's names, anything else 'unknown' (bounded). */
+export function commandLabel(command: string): string {
+  return SESSION_COMMANDS.has(command) || LINE_COMMANDS.has(command) || NOT_IMPLEMENTED.has(command)
+    ? command
+    : 'unknown';
+}
+
+/** A failed command's result as a metric label: its error code (a fixed set), else 'internal'. */
+function resultLabel(err: unknown): string {
+  if (err instanceof GatewayError || err instanceof MessagingCommandError) return err.code;
+  return 'internal';
+}
+
 interface LibraryChoice {
   name: string;
   library: MessagingLibrary;
@@ -114,6 +137,7 @@ export class ClientSession implements LineMember {
   private libraryInstanceUId = '';
   private connectionUId = '';
   private binding: LineBinding | undefined;
+  private lease: LineLease | undefined;
   private debug = false;
   private closed = false;
   /** Bumped by every OpenConnection/CloseConnection: a stale asynchronous open is dropped. */
@@ -161,7 +185,9 @@ export class ClientSession implements LineMember {
     const run = async (): Promise<void> => {
       try {
         await this.dispatch(cmd);
+        this.ctx.metrics?.commandDone(commandLabel(cmd.command), 'ok');
       } catch (err) {
+        this.ctx.metrics?.commandDone(commandLabel(cmd.command), resultLabel(err));
         this.fail(err, cmd.command, cmd.commandUId);
       }
     };
@@ -255,7 +281,7 @@ export class ClientSession implements LineMember {
   }
 
   private async openConnection(cmd: ClientCommand): Promise<void> {
-    const openError = (code: GatewayErrorCode, message: string): GatewayError =>
+    const openError = (code: GatewayErrorCode | string, message: string): GatewayError =>
       new GatewayError(code, MsgErrorType.OPEN_CONNECTION, message, true);
     const reparse = (name: string): Record<string, unknown> => {
       const v = cmd.parameters[name];
@@ -357,6 +383,22 @@ export class ClientSession implements LineMember {
       ...(stored?.originateContext ? { originateContext: stored.originateContext } : {}),
       ...(useBlindTransfer !== undefined ? { useBlindTransfer } : {}),
     };
+    let lease: LineLease;
+    try {
+      lease = await this.ctx.ownership.claim(line, user);
+    } catch (err) {
+      if (err instanceof LineClaimRefused) {
+        this.ctx.logger.warn(
+          `OpenConnection of line ${line} from ${this.transport.peer} refused: ${err.message}`,
+        );
+        throw openError(err.code, err.message);
+      }
+      throw err;
+    }
+    if (generation !== this.generation || this.closed) {
+      lease.release();
+      return;
+    }
     try {
       const contact = getCI(serviceParams, 'UserContactUId');
       this.binding = this.ctx.hub.join(choice.library, choice.name, line, user, settings, this, {
@@ -368,11 +410,14 @@ export class ClientSession implements LineMember {
           : {}),
       });
     } catch (err) {
+      lease.release();
       if (err instanceof MessagingCommandError) {
         throw openError(GatewayErrorCode.BadParameter, err.message);
       }
       throw err;
     }
+    this.lease = lease;
+    lease.onLost((reason) => this.leaseLost(generation, reason));
     this.connectionUId = randomUUID();
     this.ctx.logger.log(
       `line ${line} opened by ${this.transport.peer}${this.debug ? ' (debug mode)' : ''}`,
@@ -472,8 +517,28 @@ export class ClientSession implements LineMember {
   private unbind(): void {
     const b = this.binding;
     this.binding = undefined;
+    this.lease?.release();
+    this.lease = undefined;
     this.connectionUId = '';
     if (b) this.ctx.hub.leave(b, this);
+  }
+
+  /** Another user took the line while this node's lease had lapsed: error 2, then close. */
+  private leaseLost(generation: number, reason: string): void {
+    if (generation !== this.generation || this.closed) return;
+    this.lease = undefined;
+    this.generation++;
+    this.fail(
+      new GatewayError(
+        LineOwnershipErrorCode.LeaseLost,
+        MsgErrorType.OPEN_CONNECTION,
+        reason,
+        true,
+      ),
+      'OpenConnection',
+      '',
+    );
+    this.unbind();
   }
 
   private deliverReply(ev: ServerEvent): void {
