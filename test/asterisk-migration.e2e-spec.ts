@@ -53,10 +53,13 @@ function failOriginates(ami: FakeAmiServer): void {
 }
 
 describe('acceptance 2: trunks are not lines', () => {
-  it('replaying c_inbound_answered: no line trunk-in in events, calls or busy lines; 305 gets the call', async () => {
+  it("replaying c_inbound_answered: no line trunk-in in events (the line's, the all-lines stream), calls or busy lines; 305 gets the call", async () => {
     const r = await up();
     const trunk = r.open('trunk-in');
     const l305 = r.open('305');
+    // What the console and the event stream watch: every line's events.
+    const everyLine = new Set<string>();
+    const sub = r.lib.watchAllLines().subscribe((e) => everyLine.add(e.line));
     await replayTalking(r.ami);
     await settle(r.ami, r.lib);
     assert.deepEqual(r.lib.activeCalls('trunk-in'), []);
@@ -64,6 +67,8 @@ describe('acceptance 2: trunks are not lines', () => {
     await r.ami.replay('c_inbound_answered', { filter: (p) => p.event === 'Hangup' });
     await settle(r.ami, r.lib);
     assert.deepEqual(trunk.events, [], 'events on line trunk-in');
+    sub.unsubscribe();
+    assert.deepEqual([...everyLine], ['305'], 'lines in the all-lines stream');
     assert.deepEqual(
       callEvents(l305.events).map((e) => e.type),
       [MsgEventType.RING_STARTED, MsgEventType.COMMUTATION_STARTED, MsgEventType.RING_FINISHED],

@@ -10,6 +10,7 @@ import { ConfigError, ConfigErrorCode } from './config.errors';
 import { readConfigFile } from './config.file';
 
 export { stripJsonComments } from './config.file';
+export { redactedConfig } from './config.report';
 
 type Ctor = new () => object;
 type Plain = Record<string, unknown>;
@@ -380,25 +381,6 @@ function runBlockChecks(obj: object, ctor: Ctor, prefix: string, failed: Set<str
     const nested = nestedOf(ctor, k);
     if (nested && !nested.array && isPlainObject(block[k]))
       out.push(...runBlockChecks(block[k], nested.type(), prefix ? `${prefix}.${k}` : k, failed));
-  }
-  return out;
-}
-
-/** The configuration as JSON with every secret replaced by ***, for logs and diagnostics. */
-export function redactedConfig(config: AppConfig): Plain {
-  return redact(config as unknown as Plain, AppConfig);
-}
-
-function redact(obj: Plain, ctor: Ctor): Plain {
-  const out: Plain = {};
-  for (const [k, v] of Object.entries(obj)) {
-    if (typeof v === 'function') continue;
-    const nested = nestedOf(ctor, k);
-    if (isSensitive(ctor, k)) out[k] = v ? '***' : v;
-    else if (nested && !nested.array && isPlainObject(v)) out[k] = redact(v, nested.type());
-    else if (nested && nested.array && Array.isArray(v))
-      out[k] = v.map((i) => (isPlainObject(i) ? redact(i, nested.type()) : i));
-    else out[k] = v;
   }
   return out;
 }
