@@ -275,7 +275,7 @@ describe('REST -> AMI with the real Asterisk library and the fake AMI server', (
       .send({ originateContext: 'transfer-ctx' })
       .expect(200);
     const call = await connectedCall(r);
-    // Every line's view: 305's, and the trunk's (SIP/trunk-in is a line as any SIP peer is).
+    // Every line's view: only 305's (SIP/trunk-in starts in from-trunk: a trunk, not a line).
     const all = await r.http().get('/api/v1/calls').set(auth).expect(200);
     const listed = (all.body as { calls: { id: string; deviceId: string }[] }).calls;
     assert.ok(

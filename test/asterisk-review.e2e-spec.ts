@@ -3,6 +3,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AmiPacket } from '@app/ami';
+import { FakeAmiServer } from '@app/ami/testing';
+import { AsteriskLibrary } from '@app/asterisk';
 import {
   CallDirection,
   CallState,
@@ -13,6 +15,9 @@ import {
 } from '@app/messaging';
 import {
   actionFields,
+  EventLog,
+  libraryOptions,
+  memoryLogger,
   originateLikeB1,
   parkLikeE1,
   queueMember305,
@@ -25,7 +30,6 @@ import {
   settle,
   talkingCall,
   until,
-  type EventLog,
   type Rig,
 } from './asterisk-harness';
 
@@ -80,20 +84,29 @@ async function replayParkedToTakeBack(r: Rig): Promise<void> {
 
 describe('Asterisk library review: nothing left waiting, nothing kept', () => {
   it('a resync that failed does not keep collecting the Uniqueid of every later event', async () => {
-    const r = await up({}, (ami) =>
-      ami.onAction('CoreShowChannels', (a, conn) =>
-        conn.respond(a, { Response: 'Error', Message: 'Permission denied' }),
-      ),
+    // A failed resync keeps the library not ready (issue 14) and is tried again later: long
+    // enough here that the events below all come between two tries.
+    const ami = await FakeAmiServer.start({ username: 'admin', secret: 'secret' });
+    ami.onAction('CoreShowChannels', (a, conn) =>
+      conn.respond(a, { Response: 'Error', Message: 'Permission denied' }),
     );
-    assert.ok(
-      r.logger.lines.some((l) => l.includes('resync failed')),
-      'the resync did not fail',
+    const logger = memoryLogger();
+    const lib = new AsteriskLibrary(
+      libraryOptions(ami, { logger, resyncRetryMinMs: 60_000, resyncRetryMaxMs: 60_000 }),
     );
-    const log = r.open('305');
-    await talkingCall(r, log);
-    await settle(r.ami, r.lib);
-    assert.equal(r.lib.tracker['seenSinceResync'], undefined, 'Uniqueids kept after the failure');
-    assert.equal(r.lib.tracker['goneSinceResync'], undefined, 'Uniqueids kept after the failure');
+    try {
+      lib.start();
+      await until(() => logger.lines.some((l) => l.includes('resync failed')), 'the failure');
+      assert.equal(lib.readiness().ready, false, 'ready after a failed resync');
+      const log = new EventLog(lib.openLine('305'));
+      await talkingCall({ ami, lib, logger, open: () => log, close: async () => {} }, log);
+      await settle(ami, lib);
+      assert.equal(lib.tracker['seenSinceResync'], undefined, 'Uniqueids kept after the failure');
+      assert.equal(lib.tracker['goneSinceResync'], undefined, 'Uniqueids kept after the failure');
+    } finally {
+      await lib.close();
+      await ami.close();
+    }
   });
 
   it('an unhold whose OriginateResponse never comes leaves no expectation: a later MakeCall is not taken for the retrieval', async () => {

@@ -58,6 +58,16 @@ export function asteriskOptions(
     sendRingStartedOnRingingState: a.sendRingStartedOnRingingState,
     traceQueuesState: a.traceQueuesState,
     packetInfoConfig: a.packetInfoConfig,
+    lineRules: { trunks: a.trunks, lines: a.lines },
+    dialRule: {
+      prefix: a.dialPrefix,
+      rewrites: a.dialRewrites,
+      outsideMinLength: a.outsideNumberMinLength,
+    },
+    answer: { mode: a.answerMode, notifyOption: a.answerNotifyOption, headers: a.answerHeaders },
+    // A failed resync is tried again with the reconnect's growing delay.
+    resyncRetryMinMs: a.reconnectMinDelayMs,
+    resyncRetryMaxMs: a.reconnectMaxDelayMs,
   };
 }
 

@@ -8,6 +8,7 @@ import { AppModule } from './app.module';
 import { setupApiDocs } from './api/api-docs';
 import { ConfigError } from './config/config.errors';
 import { loadConfig, type LoadedConfig } from './config/config.loader';
+import { formatConfigError } from './config/config.report';
 import { createRootLogger, PinoNestLogger } from './logging/pino-logger';
 import { logFileOptions, openLogFile } from './logging/log-files';
 import { LOG_CATEGORIES, unknownCategories } from './logging/log-categories';
@@ -28,7 +29,9 @@ function loadOrExit(): LoadedConfig {
   } catch (err) {
     if (err instanceof ConfigError) {
       // Logging is not configured yet (its own keys may be the bad ones): plain text to stderr.
-      process.stderr.write(`messaging-host: ${err.message}\nThe service did not start.\n`);
+      process.stderr.write(
+        `messaging-host: ${formatConfigError(err)}\nThe service did not start.\n`,
+      );
       process.exit(EXIT_CONFIG);
     }
     throw err;

@@ -44,7 +44,8 @@ import {
   type AsteriskLogger,
 } from './asterisk.module-definition';
 import { CallsCommands } from './calls/calls.commands';
-import { CallTracker, type TrackerNotice } from './call-tracker';
+import { CallTracker, type TrackedCall, type TrackerNotice } from './call-tracker';
+import { canAnswer } from './core/answer-mode';
 import { CommandKit } from './core/command-kit';
 import { OriginateCommands } from './originate/originate.commands';
 import { ParkingCommands } from './parking/parking.commands';
@@ -101,6 +102,10 @@ export class AsteriskLibrary
   private readonly resyncer: ResyncCommands;
   private debugSessions = 0;
   private started = false;
+  /** AnswerCall can make the phone answer (asterisk.answerMode pjsip-notify / sip-notify). */
+  private readonly canAnswer: boolean;
+  private readonly settleMs: number;
+  private readonly settleTimers = new Set<NodeJS.Timeout>();
   readonly readiness$: Observable<Readiness>;
 
   constructor(
@@ -115,6 +120,8 @@ export class AsteriskLibrary
       ...options.ami,
       logger: options.ami.logger ?? amiLoggerFrom(this.log),
     });
+    this.canAnswer = options.answer ? canAnswer(options.answer) : false;
+    this.settleMs = options.originateSettleMs ?? 1000;
     this.tracker = new CallTracker(
       {
         protocol: options.protocol,
@@ -122,6 +129,8 @@ export class AsteriskLibrary
         sendRingStartedOnRingingState: options.sendRingStartedOnRingingState,
         packetInfoConfig: options.packetInfoConfig,
         traceQueuesState: options.traceQueuesState,
+        ...(options.lineRules ? { lineRules: options.lineRules } : {}),
+        canAnswer: this.canAnswer,
       },
       {
         emit: (e) => this.deliver(e),
@@ -150,8 +159,17 @@ export class AsteriskLibrary
       agents ?? new MemoryAgentStateStore(),
       gate ?? new SingleNodeActionGate(),
     );
-    this.resyncer = new ResyncCommands(this.client, this.tracker, this.queues, this.log, () =>
-      this.readinessSubject.next({ ready: true, reason: this.client.status.reason }),
+    this.resyncer = new ResyncCommands(
+      this.client,
+      this.tracker,
+      this.queues,
+      this.log,
+      () => this.readinessSubject.next({ ready: true, reason: this.client.status.reason }),
+      (reason) => this.readinessSubject.next({ ready: false, reason }),
+      {
+        minMs: options.resyncRetryMinMs ?? 500,
+        maxMs: Math.max(options.resyncRetryMinMs ?? 500, options.resyncRetryMaxMs ?? 10_000),
+      },
     );
   }
 
@@ -190,6 +208,9 @@ export class AsteriskLibrary
   }
 
   async close(): Promise<void> {
+    this.resyncer.invalidate();
+    for (const t of this.settleTimers) clearTimeout(t);
+    this.settleTimers.clear();
     for (const s of this.subs) s.unsubscribe();
     this.subs.length = 0;
     for (const set of this.sessions.values()) for (const s of [...set]) s.close();
@@ -228,7 +249,7 @@ export class AsteriskLibrary
 
   capabilities(): LibraryCapabilities {
     return {
-      answerCall: false,
+      answerCall: this.canAnswer,
       hold: true,
       blindTransfer: true,
       consultTransfer: true,
@@ -320,9 +341,20 @@ export class AsteriskLibrary
   }
 
   private onNotice(n: TrackerNotice): void {
+    if (n.kind === 'settling') this.settleLater(n.call);
     this.queues.onNotice(n);
     if (n.kind === 'originate-response') this.originate.noteResponse(n);
     this.noticeSubject.next(n);
+  }
+
+  /** An answered originate whose line dials nothing within originateSettleMs is CONNECTED. */
+  private settleLater(call: TrackedCall): void {
+    const timer = setTimeout(() => {
+      this.settleTimers.delete(timer);
+      this.tracker.settleOriginate(call);
+    }, this.settleMs);
+    timer.unref();
+    this.settleTimers.add(timer);
   }
 
   // ---------------------------------------------------------------- commands (their rooms)

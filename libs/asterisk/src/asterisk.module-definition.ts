@@ -1,5 +1,8 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import type { AmiClientOptions } from '@app/ami';
+import type { LineRules } from './asterisk.types';
+import type { AnswerOptions } from './core/answer-mode';
+import type { DialRule } from './core/dial-number';
 
 /** A Nest-style logger the library writes to (Nest's `Logger` satisfies it). */
 export interface AsteriskLogger {
@@ -31,6 +34,21 @@ export interface AsteriskLibraryOptions {
   traceQueuesState: boolean;
   /** Headers / channel variables copied into the Call's callContext (docs/asterisk.md). */
   packetInfoConfig: string;
+  /** Trunks, never lines (asterisk.trunks), and the only lines when set (asterisk.lines). Default: FreePBX's trunk contexts. */
+  lineRules?: LineRules;
+  /** Outside numbers: rewrites and prefix (asterisk.dialRewrites, dialPrefix, outsideNumberMinLength). Default: none. */
+  dialRule?: DialRule;
+  /** Answering from the CRM (asterisk.answerMode ...). Default: mode none. */
+  answer?: AnswerOptions;
+  /**
+   * An answered originate whose line dials nothing within this time is CONNECTED (a call to an
+   * application); one that dials is CONNECTED when its far end answers. Default 1000 ms.
+   */
+  originateSettleMs?: number;
+  /** A failed resync is tried again after this delay, doubling up to resyncRetryMaxMs. Default 500. */
+  resyncRetryMinMs?: number;
+  /** Default 10000. */
+  resyncRetryMaxMs?: number;
   /** Ring time of an Originate (ms). Default 30000. */
   originateTimeoutMs?: number;
   /** How long a command waits for Asterisk's events (the parked call, the consult call). Default 10000. */

@@ -7,6 +7,14 @@ export interface AmiPacketView {
   toObject(): Record<string, string | string[]>;
 }
 
+/** How trunks and lines are told apart (asterisk.trunks, asterisk.lines: core/line-naming.ts). */
+export interface LineRules {
+  /** Endpoint names or glob patterns (`*`, `?`), or `context:<glob>`, that are trunks. */
+  trunks: readonly string[];
+  /** When not empty: only endpoints matching one of these names or globs are lines. */
+  lines: readonly string[];
+}
+
 /** The seed's `asterisk` block as the tracker needs it. */
 export interface AsteriskTrackerOptions {
   /** Channel technology prefix of the users' lines: 'SIP/' or 'PJSIP/'. */
@@ -19,6 +27,10 @@ export interface AsteriskTrackerOptions {
   packetInfoConfig: string;
   /** Log every queue member change of a line. */
   traceQueuesState: boolean;
+  /** Trunks (asterisk.trunks) and, when set, the only lines (asterisk.lines): core/line-naming.ts. */
+  lineRules?: LineRules;
+  /** Ringing incoming calls can be answered from the CRM (asterisk.answerMode): the ANSWER bit. */
+  canAnswer?: boolean;
 }
 
 /** One queue membership of a line as Asterisk reports it. */

@@ -48,12 +48,17 @@ export class CallTracker {
     options: AsteriskTrackerOptions,
     private readonly sink: TrackerSink,
   ) {
-    const naming = (this.naming = new LineNaming(options.protocol, options.queueExtensionFormat));
+    const naming = (this.naming = new LineNaming(
+      options.protocol,
+      options.queueExtensionFormat,
+      options.lineRules,
+    ));
     const table = (this.table = new ChannelTable(naming));
     const calls = (this.calls = new LineCalls(
       table,
       sink,
       parsePacketInfoConfig(options.packetInfoConfig),
+      options.canAnswer ?? false,
     ));
     // The order the rooms are built in is the order of their onForget hooks.
     const originate = (this.originate = new OriginateTracker(table, calls, naming, sink));
@@ -122,6 +127,7 @@ export class CallTracker {
     if (ev === undefined) return;
     if (this.resync.seenSinceResync) this.resync.note(p, ev);
     if (this.sink.anyRaw()) this.debug.raw(p);
+    if (this.originate.settling.size > 0) this.originate.beforeEvent(p, ev);
     this.handlers.get(ev)?.(p, ev);
   }
 
@@ -216,6 +222,11 @@ export class CallTracker {
   /** Whether a take-back Originate of the held call `callId` was sent and its ring not seen yet. */
   unparkPending(callId: string): boolean {
     return this.originate.unparkPending(callId);
+  }
+
+  /** An answered originate's settle time passed without its line dialling: CONNECTED. */
+  settleOriginate(call: TrackedCall): void {
+    this.originate.settle(call);
   }
 
   /** Ends a call (its originate failed after it was shown). */

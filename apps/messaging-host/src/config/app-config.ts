@@ -3,7 +3,6 @@ import {
   IsIn,
   IsInt,
   IsNotEmpty,
-  IsNumber,
   IsOptional,
   IsString,
   Matches,
@@ -15,6 +14,8 @@ import {
   ValidateBy,
 } from 'class-validator';
 import {
+  BlockCheck,
+  ExistingFile,
   FreeMap,
   Nested,
   NestedArray,
@@ -22,154 +23,21 @@ import {
   ToBoolean,
   ToNumber,
   ToStringList,
+  Trim,
 } from './config.decorators';
 import { LimitsConfig } from './limits.config';
+import { RedisUrl, serverPortsCheck, tlsFilesCheck } from './config.checks';
+import { AsteriskConfig } from './asterisk.config';
 import { ClusterConfig, ClusterNeedsRedis } from './cluster.config';
 import { CrmConfig, CrmModeHasAddress } from './crm.config';
 import { ConsoleConfig } from './console.config';
 import { EventsConfig } from './events.config';
 import { MetricsConfig } from './metrics.config';
 
+export { AsteriskConfig } from './asterisk.config';
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
-
-/**
- * The seed's `asterisk` block, key for key (Creatio 7.16 guide), plus our own transport keys.
- * String booleans and numbers are accepted as the original's appsettings.json writes them.
- */
-export class AsteriskConfig {
-  /** Address of the Asterisk server (AMI). Not needed when replaying a scenario file. */
-  @ValidateIf((o: AsteriskConfig) => !o.filePath)
-  @IsString()
-  @IsNotEmpty({ message: 'must name the Asterisk host (or set asterisk.filePath to replay)' })
-  url = '127.0.0.1';
-
-  @ToNumber()
-  @IsInt({ message: 'must be an integer port from 1 to 65535' })
-  @Min(1, { message: 'must be an integer port from 1 to 65535' })
-  @Max(65535, { message: 'must be an integer port from 1 to 65535' })
-  port = 5038;
-
-  @ValidateIf((o: AsteriskConfig) => !o.filePath)
-  @IsString()
-  @IsNotEmpty({ message: 'must name the AMI user of manager.conf' })
-  userName = '';
-
-  @Sensitive()
-  @IsString()
-  secret = '';
-
-  /** Dialplan context the operator's line is originated into for an outgoing call. */
-  @IsString()
-  @IsNotEmpty()
-  originateContext = 'from-internal';
-
-  /** Context used to take a parked call back; empty means originateContext. */
-  @IsString()
-  parkingLotContext = '';
-
-  @ToBoolean()
-  @IsBoolean({ message: 'must be true or false' })
-  autoPauseOnCommutationStart = true;
-
-  @IsString()
-  @Matches(/\{0\}/, { message: 'must contain {0} where the line goes' })
-  queueExtensionFormat = 'Local/{0}@from-queue/n';
-
-  @ToBoolean()
-  @IsBoolean({ message: 'must be true or false' })
-  asyncOriginate = true;
-
-  @ToBoolean()
-  @IsBoolean({ message: 'must be true or false' })
-  sendRingStartedOnRingingState = true;
-
-  @ToBoolean()
-  @IsBoolean({ message: 'must be true or false' })
-  traceQueuesState = false;
-
-  @IsString()
-  @Matches(/^[A-Za-z0-9]+\/$/, {
-    message: 'must be a channel technology ending in "/", e.g. "SIP/" or "PJSIP/"',
-  })
-  protocol = 'SIP/';
-
-  @IsString()
-  packetInfoConfig = '';
-
-  /** A scenario file to replay instead of connecting (diagnostics). Empty: connect. */
-  @IsString()
-  filePath = '';
-
-  // --- ours, beyond the seed ---
-
-  /** AMI over TLS. */
-  @ToBoolean()
-  @IsBoolean({ message: 'must be true or false' })
-  tls = false;
-
-  /** Verify the server certificate when tls is on. */
-  @ToBoolean()
-  @IsBoolean({ message: 'must be true or false' })
-  tlsRejectUnauthorized = true;
-
-  /** plain: Login with the secret; md5: Challenge then Login with AuthType md5. */
-  @IsIn(['plain', 'md5'])
-  authType: 'plain' | 'md5' = 'plain';
-
-  @ToNumber()
-  @IsInt()
-  @Min(100)
-  connectTimeoutMs = 5000;
-
-  @ToNumber()
-  @IsInt()
-  @Min(100)
-  actionTimeoutMs = 10000;
-
-  /** Ping every this many ms; 0 turns keepalive off. */
-  @ToNumber()
-  @IsInt()
-  @Min(0)
-  pingIntervalMs = 15000;
-
-  /** No answer to a Ping within this many ms: the peer is dead. */
-  @ToNumber()
-  @IsInt()
-  @Min(100)
-  pingTimeoutMs = 5000;
-
-  @ToNumber()
-  @IsInt()
-  @Min(10)
-  reconnectMinDelayMs = 500;
-
-  @ToNumber()
-  @IsInt()
-  @Min(10)
-  reconnectMaxDelayMs = 10000;
-
-  /** The largest AMI packet accepted; larger is a protocol error and the connection is reset. */
-  @ToNumber()
-  @IsInt()
-  @Min(1024)
-  maxPacketBytes = 1024 * 1024;
-
-  /** Replay pace: 1 is the recorded pace, 2 twice as fast, 0 as fast as possible. */
-  @ToNumber()
-  @IsNumber()
-  @Min(0)
-  replaySpeed = 1;
-
-  @ToBoolean()
-  @IsBoolean({ message: 'must be true or false' })
-  replayLoop = false;
-
-  /** parkingLotContext as the seed defines it: empty means originateContext. */
-  effectiveParkingLotContext(): string {
-    return this.parkingLotContext || this.originateContext;
-  }
-}
 
 export class MessagingConfig {
   /** The messaging library used when a client does not name one (LoadLibrary AssemblyName). */
@@ -178,17 +46,24 @@ export class MessagingConfig {
   defaultLibrary = 'asterisk';
 }
 
+@BlockCheck(tlsFilesCheck)
 export class TlsFilesConfig {
   /** PEM certificate (chain) file. */
+  @Trim()
   @IsString()
+  @ExistingFile()
   certFile = '';
 
   /** PEM private key file. */
+  @Trim()
   @IsString()
+  @ExistingFile()
   keyFile = '';
 
   /** PFX/PKCS#12 file (the original's certificate.pfx), instead of certFile + keyFile. */
+  @Trim()
   @IsString()
+  @ExistingFile()
   pfxFile = '';
 
   @Sensitive()
@@ -196,8 +71,10 @@ export class TlsFilesConfig {
   passphrase = '';
 }
 
+@BlockCheck(serverPortsCheck)
 export class ServerConfig {
   /** Interface to listen on. */
+  @Trim()
   @IsString()
   @IsNotEmpty()
   host = '0.0.0.0';
@@ -335,6 +212,7 @@ export class ApiConfig {
 }
 
 export class FileStoreConfig {
+  @Trim()
   @IsString()
   @IsNotEmpty()
   path = 'data/settings.json';
@@ -343,8 +221,10 @@ export class FileStoreConfig {
 export class RedisStoreConfig {
   /** redis://[:password@]host:port/db; the password part is a secret. */
   @Sensitive()
+  @Trim()
   @IsString()
   @IsNotEmpty()
+  @RedisUrl()
   url = 'redis://127.0.0.1:6379';
 
   @IsString()
@@ -388,6 +268,7 @@ export class LoggingConfig {
   @IsBoolean({ message: 'must be true or false' })
   toFile = false;
 
+  @Trim()
   @IsString()
   @IsNotEmpty()
   dir = 'logs';

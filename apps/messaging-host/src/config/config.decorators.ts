@@ -1,12 +1,37 @@
 import 'reflect-metadata';
+import { statSync, accessSync, constants as fsConstants } from 'node:fs';
+import { resolve } from 'node:path';
 import { Transform, Type } from 'class-transformer';
-import { IsArray, ValidateNested } from 'class-validator';
+import { IsArray, ValidateBy, ValidateNested, type ValidationArguments } from 'class-validator';
 
 type Ctor = new () => object;
 
 const sensitive = new WeakMap<object, Set<string>>();
 const nested = new WeakMap<object, Map<string, { type: () => Ctor; array: boolean }>>();
 const freeMaps = new WeakMap<object, Set<string>>();
+const blockChecks = new WeakMap<object, BlockCheckFn[]>();
+
+/** A problem a block check found: `key` is the block's own key (`keyFile`), named in full by the loader. */
+export interface BlockProblem {
+  key: string;
+  message: string;
+}
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type BlockCheckFn = (block: any) => BlockProblem[];
+
+/**
+ * A rule over a whole block (files that must open together, ports that must differ), run by the
+ * loader after the block's keys passed their own checks. Its problems are reported with the others.
+ */
+export function BlockCheck<T>(check: (block: T) => BlockProblem[]): ClassDecorator {
+  return (ctor) => {
+    record(blockChecks, ctor.prototype as object, () => []).push(check as BlockCheckFn);
+  };
+}
+
+export function blockChecksOf(ctor: Ctor): BlockCheckFn[] {
+  return protoChain(ctor.prototype as object).flatMap((p) => blockChecks.get(p) ?? []);
+}
 
 function record<T>(store: WeakMap<object, T>, proto: object, make: () => T): T {
   let v = store.get(proto);
@@ -89,6 +114,62 @@ export function ToBoolean(): PropertyDecorator {
       if (v === 'false') return false;
     }
     return value;
+  });
+}
+
+/**
+ * Surrounding blanks mean nothing in this value (a path, a host, a context, a technology):
+ * trimmed before validation, so the guide's own `filePath=" "` reads as empty.
+ */
+export function Trim(): PropertyDecorator {
+  return Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' ? value.trim() : value,
+  );
+}
+
+/**
+ * Cross-key rule: this number must not be above the sibling key's (e.g. reconnectMinDelayMs <=
+ * reconnectMaxDelayMs). `@.` in the message is replaced by the block's path by the loader.
+ */
+export function NotAbove(sibling: string): PropertyDecorator {
+  return ValidateBy({
+    name: 'notAbove',
+    constraints: [sibling],
+    validator: {
+      validate: (v: unknown, args?: ValidationArguments) => {
+        const other = (args?.object as Record<string, unknown> | undefined)?.[sibling];
+        return typeof v !== 'number' || typeof other !== 'number' || v <= other;
+      },
+      defaultMessage: (args?: ValidationArguments) =>
+        `must not be above @.${sibling} (${String((args?.object as Record<string, unknown>)[sibling])})`,
+    },
+  });
+}
+
+/** Why `path` is not a readable regular file, or undefined when it is (relative to the working directory). */
+export function unreadableFile(path: string): string | undefined {
+  const abs = resolve(path);
+  try {
+    if (!statSync(abs).isFile()) return `${abs} is not a file`;
+    accessSync(abs, fsConstants.R_OK);
+    return undefined;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return `file not found: ${abs}`;
+    if (code === 'EACCES' || code === 'EPERM') return `file not readable: ${abs}`;
+    return `cannot open ${abs} (${code ?? 'error'})`;
+  }
+}
+
+/** A file that must exist and be readable when the key is set (empty: not used). */
+export function ExistingFile(): PropertyDecorator {
+  return ValidateBy({
+    name: 'existingFile',
+    validator: {
+      validate: (v: unknown) => typeof v !== 'string' || v === '' || !unreadableFile(v),
+      defaultMessage: (args?: ValidationArguments) =>
+        unreadableFile(String(args?.value)) ?? 'file not readable',
+    },
   });
 }
 

@@ -1,8 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { writePfx, writeSelfSignedCert } from '@app/ami/testing';
 import { AppConfig } from './app-config';
 import { configLeafKeys as leafKeys } from './config.decorators';
 import { ConfigError } from './config.errors';
@@ -25,6 +26,42 @@ function set(obj: Record<string, unknown>, path: string, value: unknown): void {
   for (const p of parts.slice(0, -1)) node = (node[p] ??= {}) as Record<string, unknown>;
   node[parts[parts.length - 1]!] = value;
 }
+
+/** Files the file-valued keys point at: they must exist, and TLS files must open together. */
+const FILES = (() => {
+  const dir = mkdtempSync(join(tmpdir(), 'mh-config-files-'));
+  const pem = writeSelfSignedCert(dir);
+  const pfx = writePfx(dir, pem, 'pfx-pass');
+  const copy = (from: string, name: string): string => {
+    const to = join(dir, name);
+    copyFileSync(from, to);
+    return to;
+  };
+  const scenario = (name: string): string => {
+    const to = join(dir, name);
+    writeFileSync(to, '');
+    return to;
+  };
+  return {
+    certA: copy(pem.certFile, 'a.pem'),
+    certB: copy(pem.certFile, 'b.pem'),
+    keyA: copy(pem.keyFile, 'a.key'),
+    keyB: copy(pem.keyFile, 'b.key'),
+    pfxA: copy(pfx, 'a.pfx'),
+    pfxB: copy(pfx, 'b.pfx'),
+    scenarioA: scenario('file.jsonl'),
+    scenarioB: scenario('env.jsonl'),
+  };
+})();
+
+/** Keys that are only valid with another one set (a PEM certificate needs its key). */
+const COMPANIONS: Record<string, Record<string, unknown>> = {
+  'security.mode': { 'security.tokenSecret': 'z'.repeat(40) },
+  'server.tls.certFile': { 'server.tls.keyFile': FILES.keyA },
+  'server.tls.keyFile': { 'server.tls.certFile': FILES.certA },
+  'server.tls.pfxFile': { 'server.tls.passphrase': 'pfx-pass' },
+  'cluster.enabled': { 'storage.driver': 'redis', 'cluster.secret': 'z'.repeat(40) },
+};
 
 /**
  * For every key: a value for the file and another for the environment (as an env string), both
@@ -57,7 +94,7 @@ const SAMPLES: Record<
   'asterisk.traceQueuesState': { file: true, env: 'false', envLoaded: false },
   'asterisk.protocol': { file: 'PJSIP/', env: 'IAX2/' },
   'asterisk.packetInfoConfig': { file: 'X-Header', env: 'var:CRM_ID' },
-  'asterisk.filePath': { file: 'file.jsonl', env: 'env.jsonl' },
+  'asterisk.filePath': { file: FILES.scenarioA, env: FILES.scenarioB },
   'asterisk.tls': { file: 'true', fileLoaded: true, env: 'false', envLoaded: false },
   'asterisk.tlsRejectUnauthorized': { file: false, env: 'true', envLoaded: true },
   'asterisk.authType': { file: 'md5', env: 'plain' },
@@ -70,6 +107,22 @@ const SAMPLES: Record<
   'asterisk.maxPacketBytes': { file: 4096, env: '8192', envLoaded: 8192 },
   'asterisk.replaySpeed': { file: 2, env: '0.5', envLoaded: 0.5 },
   'asterisk.replayLoop': { file: true, env: 'false', envLoaded: false },
+  'asterisk.trunks': {
+    file: ['trunk-*', 'context:from-pstn'],
+    env: 'provider, context:from-trunk',
+    envLoaded: ['provider', 'context:from-trunk'],
+  },
+  'asterisk.lines': { file: ['3??'], env: '4*,office', envLoaded: ['4*', 'office'] },
+  'asterisk.dialPrefix': { file: '9', env: '0' },
+  'asterisk.dialRewrites': { file: ['+7=8'], env: '+=00', envLoaded: ['+=00'] },
+  'asterisk.outsideNumberMinLength': { file: 5, env: '10', envLoaded: 10 },
+  'asterisk.answerMode': { file: 'sip-notify', env: 'header' },
+  'asterisk.answerNotifyOption': { file: 'answer-yealink', env: 'answer-snom' },
+  'asterisk.answerHeaders': {
+    file: ['Alert-Info: Ring Answer'],
+    env: 'Call-Info: answer-after=0',
+    envLoaded: ['Call-Info: answer-after=0'],
+  },
   'messaging.defaultLibrary': {
     file: 'Terrasoft.Messaging.Asterisk.V2.AsteriskConnector, Terrasoft.Messaging.Asterisk.V2',
     env: 'other',
@@ -77,9 +130,9 @@ const SAMPLES: Record<
   'server.host': { file: '127.0.0.1', env: '::1' },
   'server.port': { file: 3013, env: '4013', envLoaded: 4013 },
   'server.tlsPort': { file: 3014, env: '4014', envLoaded: 4014 },
-  'server.tls.certFile': { file: 'a.pem', env: 'b.pem' },
-  'server.tls.keyFile': { file: 'a.key', env: 'b.key' },
-  'server.tls.pfxFile': { file: 'a.pfx', env: 'b.pfx' },
+  'server.tls.certFile': { file: FILES.certA, env: FILES.certB },
+  'server.tls.keyFile': { file: FILES.keyA, env: FILES.keyB },
+  'server.tls.pfxFile': { file: FILES.pfxA, env: FILES.pfxB },
   'server.tls.passphrase': { file: 'p1', env: 'p2' },
   'server.maxCommandLength': { file: 8192, env: '16384', envLoaded: 16384 },
   'server.maxBufferedBytes': { file: 2048, env: '4096', envLoaded: 4096 },
@@ -215,11 +268,7 @@ describe('loadConfig', () => {
         asterisk: { url: 'pbx', userName: 'u', secret: 's' },
       };
       // Combinations that need a companion value to be valid.
-      if (path === 'security.mode') set(base, 'security.tokenSecret', 'z'.repeat(40));
-      if (path === 'cluster.enabled') {
-        set(base, 'storage.driver', 'redis');
-        set(base, 'cluster.secret', 'z'.repeat(40));
-      }
+      for (const [k, v] of Object.entries(COMPANIONS[path] ?? {})) set(base, k, v);
       const def = get(new AppConfig(), path);
 
       const fileObj = structuredClone(base);

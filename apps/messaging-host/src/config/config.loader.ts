@@ -1,10 +1,16 @@
-import { readFileSync, existsSync } from 'node:fs';
+// Builds the one validated AppConfig: defaults < the file (JSON or legacy XML) < the environment;
+// every problem of every block is collected into one ConfigError before anything starts.
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
-import { AppConfig } from './app-config';
-import { isFreeMap, isSensitive, nestedOf } from './config.decorators';
+import { AppConfig, AsteriskConfig } from './app-config';
+import { blockChecksOf, isFreeMap, isSensitive, nestedOf } from './config.decorators';
 import { ConfigError, ConfigErrorCode } from './config.errors';
+import { readConfigFile } from './config.file';
+
+export { stripJsonComments } from './config.file';
+export { redactedConfig } from './config.report';
 
 type Ctor = new () => object;
 type Plain = Record<string, unknown>;
@@ -47,20 +53,62 @@ export function configFilePath(
 /**
  * Builds the configuration: built-in defaults < the file < environment variables
  * (`ASTERISK__PORT`: `__` between levels, names matched without regard to case), then validates
- * it. Throws ConfigError naming every offending key; secret values never appear in messages.
+ * it. Throws one ConfigError naming every offending key (with the warnings found so far); secret
+ * values never appear in messages.
  */
 export function loadConfig(sources: ConfigSources = {}): LoadedConfig {
+  const warnings: string[] = [];
+  try {
+    const { config, file, problems } = build(sources, warnings);
+    if (problems.length > 0) throw new ConfigError(ConfigErrorCode.Invalid, problems);
+    return { config, warnings, file };
+  } catch (err) {
+    if (err instanceof ConfigError) err.warnings = [...warnings, ...err.warnings];
+    throw err;
+  }
+}
+
+export interface ConfigInspection {
+  /** The merged configuration (also when invalid); null when the file itself could not be read. */
+  config: AppConfig | null;
+  file: string | null;
+  warnings: string[];
+  problems: string[];
+}
+
+/** What loadConfig sees, without throwing: for `config:check`. */
+export function inspectConfig(sources: ConfigSources = {}): ConfigInspection {
+  const warnings: string[] = [];
+  try {
+    return { ...build(sources, warnings), warnings };
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    return {
+      config: null,
+      file: null,
+      warnings: [...warnings, ...err.warnings],
+      problems: err.problems,
+    };
+  }
+}
+
+function build(
+  sources: ConfigSources,
+  warnings: string[],
+): { config: AppConfig; file: string | null; problems: string[] } {
   const argv = sources.argv ?? [];
   const env = sources.env ?? {};
   const cwd = sources.cwd ?? process.cwd();
-  const warnings: string[] = [];
   const origin = new Map<string, string>();
+  const problems: string[] = [];
 
   const { path, explicit } = configFilePath(argv, env, cwd);
   let fileRaw: unknown = {};
   let file: string | null = null;
   if (existsSync(path)) {
-    fileRaw = readJsonFile(path);
+    const content = readConfigFile(path);
+    warnings.push(...content.notes);
+    fileRaw = content.raw;
     file = path;
   } else if (explicit) {
     throw new ConfigError(
@@ -71,99 +119,58 @@ export function loadConfig(sources: ConfigSources = {}): LoadedConfig {
   } else {
     warnings.push(`no configuration file at ${path}; using built-in defaults and the environment`);
   }
-  if (typeof fileRaw !== 'object' || fileRaw === null || Array.isArray(fileRaw)) {
+  if (!isPlainObject(fileRaw)) {
     throw new ConfigError(ConfigErrorCode.Invalid, [
       `${path}: the top level must be a JSON object`,
     ]);
   }
 
   const merged: Plain = {};
+  const fromFile = liftAsteriskKeys(fileRaw, path, warnings);
   mergeInto(
     merged,
-    normalise(fileRaw as Plain, AppConfig, '', warnings, `file ${path}`),
+    normalise(fromFile, AppConfig, '', warnings, `file ${path}`),
     origin,
-    `file`,
+    'file',
     '',
   );
-  mergeInto(merged, envTree(env, warnings), origin, 'env', '');
+  mergeInto(merged, envTree(env, warnings, problems), origin, 'env', '');
 
   const config = plainToInstance(AppConfig, merged);
   const errors = validateSync(config, { forbidUnknownValues: false });
-  if (errors.length > 0) {
-    const problems = flatten(errors, AppConfig, '', origin);
-    throw new ConfigError(ConfigErrorCode.Invalid, problems);
-  }
-  return { config, warnings, file };
+  problems.push(...flatten(errors, AppConfig, '', origin));
+  problems.push(...runBlockChecks(config, AppConfig, '', new Set(errorPaths(errors, ''))));
+  return { config, file, problems };
 }
 
-/** Reads a JSON file (a BOM, // and /* *\/ comments allowed, as .NET's appsettings.json allows). */
-function readJsonFile(path: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new ConfigError(
-      ConfigErrorCode.FileUnreadable,
-      [`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`],
-      'Cannot load configuration',
-    );
+/**
+ * The guide's step 6 shows the asterisk keys without their `"asterisk": { }` wrapper: keys at the
+ * top level that only the asterisk block knows are taken into it (an explicit block wins), with
+ * one warning.
+ */
+function liftAsteriskKeys(raw: Plain, path: string, warnings: string[]): Plain {
+  const lifted: Plain = {};
+  const rest: Plain = {};
+  for (const [k, v] of Object.entries(raw)) {
+    if (!findKey(AppConfig, k) && findKey(AsteriskConfig, k)) lifted[k] = v;
+    else rest[k] = v;
   }
-  const stripped = stripJsonComments(text.replace(/^\uFEFF/, ''));
-  try {
-    return JSON.parse(stripped) as unknown;
-  } catch (err) {
-    // The engine's message may quote the text around the error (a secret, say): report only where.
-    const m = /position (\d+)/.exec((err as Error).message);
-    const where = m ? lineCol(stripped, Number(m[1])) : 'at the end of the text (unterminated)';
-    throw new ConfigError(
-      ConfigErrorCode.InvalidJson,
-      [`${path}: not valid JSON ${where}`],
-      'Cannot load configuration',
-    );
-  }
-}
-
-function lineCol(text: string, pos: number): string {
-  const before = text.slice(0, pos);
-  const line = before.split('\n').length;
-  const col = pos - before.lastIndexOf('\n');
-  return `at line ${line}, column ${col}`;
-}
-
-/** Blanks out comments (keeping offsets, so error positions stay right), leaving strings alone. */
-export function stripJsonComments(text: string): string {
-  let out = '';
-  let i = 0;
-  let inString = false;
-  while (i < text.length) {
-    const c = text[i]!;
-    if (inString) {
-      out += c;
-      if (c === '\\' && i + 1 < text.length) {
-        out += text[i + 1];
-        i += 2;
-        continue;
-      }
-      if (c === '"') inString = false;
-      i++;
-    } else if (c === '"') {
-      inString = true;
-      out += c;
-      i++;
-    } else if (c === '/' && text[i + 1] === '/') {
-      while (i < text.length && text[i] !== '\n') {
-        out += ' ';
-        i++;
-      }
-    } else if (c === '/' && text[i + 1] === '*') {
-      const end = text.indexOf('*/', i + 2);
-      const stop = end < 0 ? text.length : end + 2;
-      for (; i < stop; i++) out += text[i] === '\n' ? '\n' : ' ';
-    } else {
-      out += c;
-      i++;
-    }
-  }
+  const names = Object.keys(lifted);
+  if (names.length === 0) return raw;
+  const blockKey = Object.keys(rest).find((k) => k.toLowerCase() === 'asterisk');
+  const block = blockKey !== undefined && isPlainObject(rest[blockKey]) ? rest[blockKey] : {};
+  const explicit = new Set(Object.keys(block).map((k) => k.toLowerCase()));
+  const shadowed = names.filter((k) => explicit.has(k.toLowerCase()));
+  warnings.push(
+    `${path}: asterisk keys at the top level (${names.join(', ')}) are read as the "asterisk" block; ` +
+      `put them inside "asterisk": { }` +
+      (shadowed.length > 0 ? `; the "asterisk" block's own ${shadowed.join(', ')} win` : ''),
+  );
+  const out: Plain = { ...rest };
+  out[blockKey ?? 'asterisk'] = {
+    ...Object.fromEntries(Object.entries(lifted).filter(([k]) => !explicit.has(k.toLowerCase()))),
+    ...block,
+  };
   return out;
 }
 
@@ -214,7 +221,11 @@ function normalise(
 }
 
 /** Environment variables with `__` between levels, for keys the schema knows (case-insensitive). */
-function envTree(env: Readonly<Record<string, string | undefined>>, warnings: string[]): Plain {
+function envTree(
+  env: Readonly<Record<string, string | undefined>>,
+  warnings: string[],
+  problems: string[],
+): Plain {
   const tree: Plain = {};
   const names = Object.keys(env).sort();
   for (const name of names) {
@@ -238,7 +249,9 @@ function envTree(env: Readonly<Record<string, string | undefined>>, warnings: st
       const last = i === parts.length - 1;
       const nested = nestedOf(ctor, key);
       if (last) {
-        node[key] = envValue(name, value, ctor, key, nested !== undefined, isFreeMap(ctor, key));
+        const v = envValue(name, value, ctor, key, nested !== undefined, isFreeMap(ctor, key));
+        if (v.ok) node[key] = v.value;
+        else problems.push(v.problem);
       } else if (isFreeMap(ctor, key)) {
         const map = (isPlainObject(node[key]) ? node[key] : (node[key] = {})) as Plain;
         map[parts.slice(i + 1).join('.')] = value;
@@ -262,18 +275,18 @@ function envValue(
   key: string,
   nested: boolean,
   freeMap: boolean,
-): unknown {
+): { ok: true; value: unknown } | { ok: false; problem: string } {
   const def = (new ctor() as Plain)[key];
   const wantsJson = nested || freeMap || Array.isArray(def);
   const t = value.trim();
   if (wantsJson && (t.startsWith('[') || t.startsWith('{'))) {
     try {
-      return JSON.parse(t) as unknown;
+      return { ok: true, value: JSON.parse(t) as unknown };
     } catch {
-      throw new ConfigError(ConfigErrorCode.InvalidJson, [`environment ${name}: not valid JSON`]);
+      return { ok: false, problem: `environment ${name}: not valid JSON` };
     }
   }
-  return value;
+  return { ok: true, value };
 }
 
 function mergeInto(
@@ -322,6 +335,7 @@ function flatten(
     if (e.constraints) {
       const rules = Object.entries(e.constraints).map(([rule, msg]) => {
         let m = msg.startsWith(`${e.property} `) ? msg.slice(e.property.length + 1) : msg;
+        m = m.replace(/@\./g, prefix ? `${prefix}.` : '');
         if (secret && typeof e.value === 'string' && e.value) m = m.split(e.value).join('***');
         return `${rule}: ${m}`;
       });
@@ -341,21 +355,32 @@ function flatten(
   return lines;
 }
 
-/** The configuration as JSON with every secret replaced by ***, for logs and diagnostics. */
-export function redactedConfig(config: AppConfig): Plain {
-  return redact(config as unknown as Plain, AppConfig);
+/** The dotted paths of the keys that failed their own checks (`asterisk.port`). */
+function errorPaths(errors: ValidationError[], prefix: string): string[] {
+  return errors.flatMap((e) => {
+    const path = prefix ? `${prefix}.${e.property}` : e.property;
+    return [...(e.constraints ? [path] : []), ...errorPaths(e.children ?? [], path)];
+  });
 }
 
-function redact(obj: Plain, ctor: Ctor): Plain {
-  const out: Plain = {};
-  for (const [k, v] of Object.entries(obj)) {
-    if (typeof v === 'function') continue;
+/** Runs each block's @BlockCheck rules, for the blocks whose own keys all passed. */
+function runBlockChecks(obj: object, ctor: Ctor, prefix: string, failed: Set<string>): string[] {
+  const out: string[] = [];
+  const block = obj as Plain;
+  const keys = Object.keys(block);
+  const clean = keys.every((k) => !failed.has(prefix ? `${prefix}.${k}` : k));
+  if (clean) {
+    for (const check of blockChecksOf(ctor)) {
+      for (const p of check(block)) {
+        const path = prefix ? `${prefix}.${p.key}` : p.key;
+        out.push(`${path}: ${p.message.replace(/@\./g, prefix ? `${prefix}.` : '')}`);
+      }
+    }
+  }
+  for (const k of keys) {
     const nested = nestedOf(ctor, k);
-    if (isSensitive(ctor, k)) out[k] = v ? '***' : v;
-    else if (nested && !nested.array && isPlainObject(v)) out[k] = redact(v, nested.type());
-    else if (nested && nested.array && Array.isArray(v))
-      out[k] = v.map((i) => (isPlainObject(i) ? redact(i, nested.type()) : i));
-    else out[k] = v;
+    if (nested && !nested.array && isPlainObject(block[k]))
+      out.push(...runBlockChecks(block[k], nested.type(), prefix ? `${prefix}.${k}` : k, failed));
   }
   return out;
 }

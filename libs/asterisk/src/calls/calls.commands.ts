@@ -1,9 +1,16 @@
 /**
- * Owns the commands on one call as it is: AnswerCall (refused over AMI), DropCall, SendDtmf, and
- * the line's features. Holds no state. May not touch the tracker's state: only the CommandKit's
- * queries.
+ * Owns the commands on one call as it is: AnswerCall (the NOTIFY of asterisk.answerMode, refused
+ * without one), DropCall, SendDtmf, and the line's features. Holds no state. May not touch the
+ * tracker's state: only the CommandKit's queries.
  */
-import { CallFeature, CallState, MessagingCommandError, MessagingErrorCode } from '@app/messaging';
+import {
+  CallDirection,
+  CallFeature,
+  CallState,
+  MessagingCommandError,
+  MessagingErrorCode,
+} from '@app/messaging';
+import { answerAction } from '../core/answer-mode';
 import type { CommandKit } from '../core/command-kit';
 
 const DTMF_RE = /^[0-9*#A-Da-d]{1,64}$/;
@@ -11,14 +18,30 @@ const DTMF_RE = /^[0-9*#A-Da-d]{1,64}$/;
 export class CallsCommands {
   constructor(private readonly kit: CommandKit) {}
 
-  answerCall(line: string, callId: string): Promise<void> {
-    this.kit.own(line, callId);
-    return Promise.reject(
-      new MessagingCommandError(
+  /**
+   * Makes the line's phone answer its ringing incoming call: AMI PJSIPNotify / SIPnotify with
+   * `Event: talk` (asterisk.answerMode). The call connects when the phone answers (its events).
+   */
+  async answerCall(line: string, callId: string): Promise<void> {
+    const c = this.kit.own(line, callId);
+    const answer = this.kit.options.answer;
+    const fields = answer ? answerAction(answer, line) : undefined;
+    if (!fields) {
+      throw new MessagingCommandError(
         MessagingErrorCode.NotImplemented,
-        'AnswerCall is not possible over AMI without phone support: answer on the phone',
-      ),
-    );
+        answer?.mode === 'header'
+          ? 'AnswerCall: asterisk.answerMode header only makes click-to-call answer by itself; answer incoming calls on the phone (or use pjsip-notify / sip-notify)'
+          : 'AnswerCall needs asterisk.answerMode (pjsip-notify or sip-notify) and a phone that answers on NOTIFY Event: talk: answer on the phone',
+      );
+    }
+    if (c.state !== CallState.ALERTING || c.direction !== CallDirection.IN) {
+      throw new MessagingCommandError(
+        MessagingErrorCode.InvalidState,
+        `only a ringing incoming call can be answered (this one is ${c.direction === CallDirection.IN ? 'incoming' : 'outgoing'}, ${CallState[c.state]})`,
+      );
+    }
+    this.kit.requireReady();
+    await this.kit.act(fields);
   }
 
   async dropCall(line: string, callId: string): Promise<void> {

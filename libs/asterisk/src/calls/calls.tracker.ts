@@ -64,7 +64,7 @@ export class CallsTracker {
     if (call.direction === CallDirection.IN) {
       this.calls.transition(call, CallState.CONNECTED);
     } else if (call.originated && call.originateOk && !call.dialingOut) {
-      this.calls.transition(call, CallState.CONNECTED);
+      this.originate.answered(call);
     }
   }
 

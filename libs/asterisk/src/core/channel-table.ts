@@ -58,7 +58,8 @@ export class ChannelTable {
           ch.localHalf = name.slice(semi + 1) === '2' ? 2 : 1;
         }
       } else {
-        ch.line = this.naming.lineOfChannel(name);
+        // The context a channel starts in tells a FreePBX trunk (asterisk.trunks `context:`).
+        ch.line = this.naming.lineOfChannel(name, p.get(`${prefix}Context`));
       }
       this.channels.set(ch.uid, ch);
       this.uidByName.set(ch.name, ch.uid);

@@ -24,9 +24,8 @@ import {
 } from '@app/messaging';
 import type { AsteriskLibraryOptions, AsteriskLogger } from '../asterisk.module-definition';
 import type { QueueMemberState } from '../asterisk.types';
+import { NO_DIAL_RULE, parseDialTarget, type DialTarget } from './dial-number';
 import type { PendingOriginate, TrackedCall, TrackerNotice } from './tracker-model';
-
-const TARGET_RE = /^[A-Za-z0-9*#+_.@-]{1,64}$/;
 
 /** What commands may ask of the call tracker (CallTracker satisfies it). */
 export interface CommandTracker {
@@ -148,14 +147,14 @@ export class CommandKit {
     return c;
   }
 
+  /** What to dial for `target` as a CRM gives it (core/dial-number.ts): the Exten to send. */
   target(target: string, what = 'target'): string {
-    if (typeof target !== 'string' || !TARGET_RE.test(target.trim())) {
-      throw new MessagingCommandError(
-        MessagingErrorCode.InvalidArgument,
-        `${what} '${String(target).slice(0, 70)}' is not a number or extension (digits, letters, * # + _ . @ -)`,
-      );
-    }
-    return target.trim();
+    return this.dialTarget(target, what).exten;
+  }
+
+  /** `target` made dialable, the site's dial rule applied to an outside number, or InvalidArgument. */
+  dialTarget(target: string, what = 'target'): DialTarget {
+    return parseDialTarget(target, this.options.dialRule ?? NO_DIAL_RULE, what);
   }
 
   context(settings: LineSettings, override?: string): string {

@@ -44,6 +44,8 @@ export class LineCalls {
     table: ChannelTable,
     private readonly sink: TrackerSink,
     private readonly infoFields: PacketInfoField[],
+    /** Ringing incoming calls carry ANSWER (asterisk.answerMode can answer them). */
+    private readonly canAnswer = false,
   ) {
     this.channels = table.channels;
   }
@@ -90,7 +92,10 @@ export class LineCalls {
     if (call.state !== CallState.NONE && call.consult && !call.consult.ended) {
       return CONSULT_PRIMARY_FEATURES;
     }
-    return callFeaturesFor(call.state);
+    return callFeaturesFor(call.state, {
+      canAnswer: this.canAnswer,
+      incoming: call.direction === CallDirection.IN,
+    });
   }
 
   toCall(c: TrackedCall): Call {

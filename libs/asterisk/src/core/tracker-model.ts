@@ -81,6 +81,8 @@ export interface TrackedCall {
 /** What the library learns from the tracker besides the line events. */
 export type TrackerNotice =
   | { kind: 'connected'; call: TrackedCall }
+  /** An answered originate waits to see whether its line dials (originate/originate.tracker.ts). */
+  | { kind: 'settling'; call: TrackedCall }
   | { kind: 'line-idle'; line: string }
   | { kind: 'ended'; call: TrackedCall }
   | { kind: 'originate-response'; actionId: string; packet: AmiPacketView; call?: TrackedCall }

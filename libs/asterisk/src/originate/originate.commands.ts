@@ -13,6 +13,7 @@ import {
   type LineSettings,
   type MakeCallOptions,
 } from '@app/messaging';
+import { autoAnswerVariables } from '../core/answer-mode';
 import type { CommandKit } from '../core/command-kit';
 import type { TrackedCall, TrackerNotice } from '../core/tracker-model';
 
@@ -117,7 +118,8 @@ export class OriginateCommands {
     targetIn: string,
     opts: MakeCallOptions = {},
   ): Promise<Call> {
-    const target = this.kit.target(targetIn);
+    // The number as the operator sees it (separators gone), and the Exten the dial rule makes of it.
+    const { number: target, exten } = this.kit.dialTarget(targetIn);
     const context = this.kit.context(settings, opts.context);
     if (opts.callerId !== undefined && /[\r\n]/.test(opts.callerId)) {
       throw new MessagingCommandError(
@@ -160,9 +162,12 @@ export class OriginateCommands {
     const fields = this.originateFields(
       line,
       context,
-      target,
+      exten,
       opts.callerId ?? `"${target}" <${target}>`,
     );
+    // answerMode header: the phone answers the click-to-call by itself.
+    if (this.kit.options.answer)
+      vars.push(...autoAnswerVariables(this.kit.options.answer, this.kit.options.protocol));
     if (vars.length) fields['Variable'] = vars;
     const failed = (why: MessagingCommandError): MessagingCommandError =>
       why.code === MessagingErrorCode.ActionFailed

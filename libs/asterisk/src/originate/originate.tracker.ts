@@ -1,6 +1,7 @@
 /**
  * Owns the pending Originates (MakeCall, take-backs of parked calls) and their matching to the
- * channel that rings, and the OriginateResponse event. `pending` is written only here.
+ * channel that rings, the OriginateResponse event, and the answered originates that wait to see
+ * whether their line dials out (`settling`). `pending` and `settling` are written only here.
  * May not touch channels, bridges, parking or transfers state.
  */
 import { CallState } from '@app/messaging';
@@ -15,8 +16,54 @@ import {
   type TrackerSink,
 } from '../core/tracker-model';
 
+/**
+ * Events of the line's channel that show an answered originate goes on without dialling: the
+ * call is connected (to an application, a conference, ...) from then on.
+ */
+const GOES_ON = new Set([
+  'Hangup',
+  'SoftHangupRequest',
+  'HangupRequest',
+  'BridgeEnter',
+  'Hold',
+  'Unhold',
+  'MusicOnHoldStart',
+  'DTMFBegin',
+  'DTMFEnd',
+  'BlindTransfer',
+  'AttendedTransfer',
+  'ChannelTalkingStart',
+]);
+
+/** Dialplan steps (Newexten, with the dialplan read class) that neither dial nor do anything yet. */
+const FLOW_APPS = new Set([
+  'noop',
+  'set',
+  'mset',
+  'goto',
+  'gotoif',
+  'gotoiftime',
+  'gosub',
+  'gosubif',
+  'return',
+  'macro',
+  'macroexit',
+  'macroif',
+  'execif',
+  'execiftime',
+  'answer',
+  'agi',
+  'stackpop',
+]);
+
 export class OriginateTracker {
   readonly pending: PendingOriginate[] = [];
+  /**
+   * Originated calls whose line answered (and the originate succeeded) but whose dialplan has not
+   * shown yet whether the line dials out: CONNECTED as soon as it goes on without a dial (or after
+   * the library's settle time), ALERTING until the far end answers when it dials (trace b2).
+   */
+  readonly settling = new Set<TrackedCall>();
 
   constructor(
     private readonly table: ChannelTable,
@@ -50,7 +97,56 @@ export class OriginateTracker {
     return this.pending.splice(i, 1)[0];
   }
 
+  /**
+   * The originated call's line is Up and the originate succeeded. A call to an application is
+   * connected now, but one to an outside number only when the far end answers; the events do not
+   * tell which yet (b1 and b2 are alike up to here), so the call waits for its line's next step.
+   */
+  answered(call: TrackedCall): void {
+    if (call.dialingOut || call.ended || this.settling.has(call)) return;
+    this.settling.add(call);
+    this.sink.notice({ kind: 'settling', call });
+  }
+
+  /** Before each event: what the line of a settling call does next decides it. */
+  beforeEvent(p: AmiPacketView, ev: string): void {
+    for (const call of this.settling) {
+      const ch = call.channel ? this.table.channels.get(call.channel) : undefined;
+      if (!ch || call.ended) {
+        this.settling.delete(call);
+        continue;
+      }
+      const uid = p.get('Uniqueid');
+      const app = ev === 'Newexten' && uid === ch.uid ? (p.get('Application') ?? '') : undefined;
+      if (
+        (ev === 'Newchannel' && uid !== ch.uid && p.get('Linkedid') === ch.linkedid) ||
+        (ev === 'DialBegin' && uid === ch.uid) ||
+        app?.toLowerCase() === 'dial'
+      ) {
+        // The line dials (its own Dial to the trunk): the far end's answer connects the call.
+        this.settling.delete(call);
+      } else if (
+        (uid === ch.uid && GOES_ON.has(ev)) ||
+        (app !== undefined && !FLOW_APPS.has(app.toLowerCase()))
+      ) {
+        this.settle(call);
+      }
+    }
+  }
+
+  /** The settling call goes on without dialling (or the settle time passed): CONNECTED. */
+  settle(call: TrackedCall): void {
+    if (!this.settling.delete(call)) return;
+    if (
+      !call.ended &&
+      !call.dialingOut &&
+      (call.state === CallState.ALERTING || call.state === CallState.NONE)
+    )
+      this.calls.transition(call, CallState.CONNECTED);
+  }
+
   private forgotten(call: TrackedCall): void {
+    this.settling.delete(call);
     if (call.hold === 'park') {
       // A take-back Originate of this call that has not rung yet: its ring is not this call any more.
       for (let i = this.pending.length - 1; i >= 0; i--) {
@@ -87,8 +183,7 @@ export class OriginateTracker {
       if (ok) {
         call.originateOk = true;
         const lineCh = call.channel ? this.table.channels.get(call.channel) : undefined;
-        if (lineCh?.state === ChanState.Up && !call.dialingOut)
-          this.calls.transition(call, CallState.CONNECTED);
+        if (lineCh?.state === ChanState.Up && !call.dialingOut) this.answered(call);
       } else {
         if (p.get('Reason') === '5') this.calls.transition(call, CallState.BUSY);
         this.calls.end(call);
@@ -100,5 +195,6 @@ export class OriginateTracker {
   /** Forgets every pending Originate (the library is closing). */
   clear(): void {
     this.pending.length = 0;
+    this.settling.clear();
   }
 }

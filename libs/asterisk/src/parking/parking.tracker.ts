@@ -56,7 +56,7 @@ export class ParkingTracker {
       // The parker's line (ParkerDialString: SIP/305) with a call in the parkee's Linkedid group.
       const dial = p.get('ParkerDialString') ?? '';
       const line = dial.toLowerCase().startsWith(this.naming.protocolLower)
-        ? dial.slice(this.naming.protocol.length)
+        ? this.naming.key(dial.slice(this.naming.protocol.length))
         : '';
       const group = this.table.groups.get(p.get('ParkeeLinkedid') ?? '');
       call = (this.lineCalls.get(line) ?? []).find(

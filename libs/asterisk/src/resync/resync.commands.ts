@@ -1,9 +1,10 @@
 /**
  * Owns the resync run of every (re)connect: the lists asked of Asterisk (CoreShowChannels,
- * ParkedCalls, QueueStatus), which run is current (`run`, written only here), then the queue
- * re-pause and readiness. May not touch the tracker's state: it hands the lists to `ResyncTarget`.
+ * ParkedCalls, QueueStatus), which run is current (`run`, written only here), the retries of a
+ * failed one (not ready meanwhile), then the queue re-pause and readiness. May not touch the
+ * tracker's state: it hands the lists to `ResyncTarget`.
  */
-import type { AmiClient } from '@app/ami';
+import { exponentialBackoff, type AmiClient, type ReconnectStrategy } from '@app/ami';
 import type { AsteriskLogger } from '../asterisk.module-definition';
 import type { AmiPacketView } from '../asterisk.types';
 import type { QueuesCommands } from '../queues/queues.commands';
@@ -19,8 +20,18 @@ export interface ResyncTarget {
   ): void;
 }
 
+export interface ResyncRetry {
+  minMs: number;
+  maxMs: number;
+}
+
 export class ResyncCommands {
   private run = 0;
+  /** Failed resyncs in a row on this connection (the backoff's attempt number). */
+  private failures = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly backoff: ReconnectStrategy;
+  private readonly maxMs: number;
 
   constructor(
     private readonly client: AmiClient,
@@ -29,15 +40,30 @@ export class ResyncCommands {
     private readonly log: AsteriskLogger,
     /** Reports the library ready (after a resync that is still the current one). */
     private readonly ready: () => void,
-  ) {}
-
-  /** The connection left `ready`: a resync running now will not be applied. */
-  invalidate(): void {
-    this.run += 1;
+    /** Reports the library not ready: the calls shown may be stale until a resync succeeds. */
+    private readonly notReady: (reason: string) => void,
+    retry: ResyncRetry = { minMs: 500, maxMs: 10_000 },
+  ) {
+    this.backoff = exponentialBackoff({ minMs: retry.minMs, maxMs: retry.maxMs });
+    this.maxMs = retry.maxMs;
   }
 
-  /** Rebuilds the calls from CoreShowChannels, ParkedCalls and QueueStatus, then reports ready. */
+  /** The connection left `ready`: a resync running now will not be applied, nor retried. */
+  invalidate(): void {
+    this.run += 1;
+    this.failures = 0;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+  }
+
+  /**
+   * Rebuilds the calls from CoreShowChannels, ParkedCalls and QueueStatus, then reports ready. A
+   * failure keeps the library not ready (the panels may show calls that ended meanwhile) and tries
+   * again with a growing delay while the connection stays up.
+   */
   async resync(): Promise<void> {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     const run = ++this.run;
     this.tracker.beginResync();
     try {
@@ -58,8 +84,23 @@ export class ResyncCommands {
     } catch (err) {
       if (run !== this.run) return;
       this.tracker.abortResync();
-      this.log.warn(`resync failed (calls kept as they were): ${String(err)}`);
+      this.failures += 1;
+      const delay = this.backoff.delay(this.failures) ?? this.maxMs;
+      const why = err instanceof Error ? err.message : String(err);
+      this.log.warn(
+        `resync failed (attempt ${this.failures}), trying again in ${delay} ms: ${why}`,
+      );
+      this.notReady(`resync failed: ${why}`);
+      if (this.client.isReady) {
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = undefined;
+          if (run === this.run && this.client.isReady) void this.resync();
+        }, delay);
+        this.retryTimer.unref();
+      }
+      return;
     }
+    this.failures = 0;
     if (run === this.run && this.client.isReady) this.ready();
   }
 }

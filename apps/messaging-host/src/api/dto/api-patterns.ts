@@ -9,9 +9,14 @@ import { LINE_NAME_PATTERN, LINE_NAME_RULE } from '@app/messaging';
 export const LINE_PATTERN = LINE_NAME_PATTERN;
 export const LINE_RULE = LINE_NAME_RULE;
 
-/** A dialled number or extension (Exten): digits, letters and the dialplan's * # + _ . @ -. */
-export const NUMBER_PATTERN = /^[A-Za-z0-9*#+_.@-]{1,80}$/;
-export const NUMBER_RULE = 'digits, letters and * # + _ . @ - (1 to 80)';
+/**
+ * A dialled number or extension: digits, letters and the dialplan's * # + _ . @ -, and the blanks
+ * and brackets of a number as a CRM shows it (`+7 (916) 123-45-67`); the Asterisk library removes
+ * those and applies the dial rule (asterisk.dialPrefix, dialRewrites).
+ */
+export const NUMBER_PATTERN = /^[A-Za-z0-9*#+_.@() -]{1,80}$/;
+export const NUMBER_RULE =
+  'digits, letters and * # + _ . @ -, with blanks and brackets as a CRM writes numbers (1 to 80)';
 
 /** A dialplan context or queue name. */
 export const NAME_PATTERN = /^[A-Za-z0-9_.-]{1,80}$/;

@@ -40,7 +40,11 @@ export class OriginateCallDto {
   @Matches(LINE_PATTERN, { message: `line must be ${LINE_RULE}` })
   line!: string;
 
-  @ApiProperty({ example: '79001234567', description: 'The number to call (Exten).' })
+  @ApiProperty({
+    example: '+7 (916) 123-45-67',
+    description:
+      'The number to call, as the CRM shows it (blanks, brackets, dashes and dots are removed), or an extension; an outside number gets the dial rule (asterisk.dialRewrites, dialPrefix) as its Exten.',
+  })
   @IsString()
   @Matches(NUMBER_PATTERN, { message: `number must be ${NUMBER_RULE}` })
   number!: string;

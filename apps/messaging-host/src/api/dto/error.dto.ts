@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { NUMBER_RULE } from './api-patterns';
 
 /** Every 4xx/5xx answer of /api/v1 has this shape. */
 export class ApiErrorDto {
@@ -34,7 +35,7 @@ export class ApiErrorDto {
 
   @ApiPropertyOptional({
     type: [String],
-    example: ['number: must be digits, letters and * # + _ . @ - (1 to 80)', 'foo: unknown field'],
+    example: [`number: must be ${NUMBER_RULE}`, 'foo: unknown field'],
     description: 'One line per problem (400).',
   })
   errors?: string[];
