@@ -174,4 +174,12 @@ export abstract class MessagingLibrary implements ReadinessReporter {
   abstract findCall(callId: string): { line: string; call: Call } | undefined;
   /** Calls, queue memberships and agent state of a line (REST). */
   abstract lineStatus(line: string): LineStatus;
+
+  /**
+   * Numbers of live internal objects by name (calls, channels, pending actions ...) for memory
+   * diagnostics: each is back to its idle value once no call is up. None by default.
+   */
+  internalSizes(): Record<string, number> {
+    return {};
+  }
 }

@@ -8,6 +8,8 @@ import { ApiKeyGuard, type RequestWithCaller } from './api-key.guard';
 import { ApiMessagingService } from './api-messaging.service';
 import { ApiValidationPipe } from './api-validation.pipe';
 import { CallsController } from './calls.controller';
+import { DiagnosticsController } from './diagnostics.controller';
+import { GatewayModule } from '../gateway/gateway.module';
 import { LibrariesController } from './libraries.controller';
 import { LinesController } from './lines.controller';
 import { SettingsController } from './settings.controller';
@@ -20,6 +22,7 @@ import { SettingsController } from './settings.controller';
 @Module({
   imports: [
     SettingsModule,
+    GatewayModule,
     ThrottlerModule.forRootAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) => ({
@@ -33,7 +36,13 @@ import { SettingsController } from './settings.controller';
       }),
     }),
   ],
-  controllers: [CallsController, LinesController, SettingsController, LibrariesController],
+  controllers: [
+    CallsController,
+    LinesController,
+    SettingsController,
+    LibrariesController,
+    DiagnosticsController,
+  ],
   providers: [
     ApiKeyGuard,
     ApiValidationPipe,
