@@ -8,7 +8,7 @@
  * someone else (the phone, another app) had done it.
  */
 import type { AmiPacket } from '@app/ami';
-import type { FakeAmiConnection, FakeAmiServer } from '@app/ami/testing';
+import type { FakeAmiConnection, FakeAmiFields, FakeAmiServer } from '@app/ami/testing';
 import { CONNECTED, HOLDED, type Panel } from './soak-panels';
 import type { SoakInstance, SoakStep } from './soak-corpus';
 
@@ -237,6 +237,31 @@ export class SoakPbx {
       conn.respond(a, { Message: `${a.get('Action') ?? name} accepted` });
     }
   }
+}
+
+/**
+ * The `support` queue's static members as QueueStatus lists them (the f trace's QueueMember
+ * items): every operator line, so that the idle service already knows them all.
+ */
+export function queueMembers(lines: readonly string[]): FakeAmiFields[] {
+  return lines.map((line) => ({
+    Event: 'QueueMember',
+    Queue: 'support',
+    Name: line,
+    Location: `Local/${line}@from-queue/n`,
+    StateInterface: `SIP/${line}`,
+    Membership: 'static',
+    Penalty: '0',
+    CallsTaken: '0',
+    LastCall: '0',
+    LastPause: '0',
+    LoginTime: '1795582027',
+    InCall: '0',
+    Status: '1',
+    Paused: '0',
+    PausedReason: '',
+    Wrapuptime: '0',
+  }));
 }
 
 function cmd(

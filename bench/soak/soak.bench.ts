@@ -20,7 +20,7 @@ import { join, resolve } from 'node:path';
 import { FakeAmiServer } from '@app/ami/testing';
 import { instanceOf, loadTemplates } from './soak-corpus';
 import { newPanelStats, openPanels, type Panel } from './soak-panels';
-import { newPbxStats, SoakPbx } from './soak-pbx';
+import { newPbxStats, queueMembers, SoakPbx } from './soak-pbx';
 import { InspectorProbe, type ProbeSample } from './soak-probe';
 import { SoakRest } from './soak-rest';
 
@@ -182,6 +182,8 @@ async function main(): Promise<void> {
   const tmp = mkdtempSync(join(tmpdir(), 'soak-'));
   const apiKey = randomBytes(24).toString('hex');
   const ami = await FakeAmiServer.start({ username: AMI_USER, secret: AMI_SECRET });
+  const lines = Array.from({ length: opts.lines }, (_, i) => String(10_000 + i));
+  ami.setList('QueueStatus', queueMembers(lines));
   const config = {
     asterisk: {
       url: '127.0.0.1',
@@ -239,7 +241,6 @@ async function main(): Promise<void> {
     );
 
     // Panels on every operator line.
-    const lines = Array.from({ length: opts.lines }, (_, i) => String(10_000 + i));
     const pstats = newPanelStats();
     const tp = Date.now();
     panels = await openPanels(lines, service.port, pstats);
