@@ -226,9 +226,9 @@ function main(): void {
   console.log(`\nobjects new in B and alive (top ${top} groups by bytes), with retainer paths:`);
   for (const g of groups.slice(0, top)) {
     console.log(`  ${g.l.length} x ${g.k} (${g.bytes} B)`);
-    // Retainer paths of up to 400 of its objects (the largest first), counted by shape
+    // Retainer paths of up to 20,000 of its objects (the largest first), counted by shape
     // (indices and object ids left out): what holds on to what grew, and how much of it.
-    const bySize = [...g.l].sort((x, y) => b.size(y) - b.size(x)).slice(0, 400);
+    const bySize = [...g.l].sort((x, y) => b.size(y) - b.size(x)).slice(0, 20_000);
     const shapes = new Map<string, { n: number; bytes: number }>();
     for (const n of bySize) {
       const shape = b
