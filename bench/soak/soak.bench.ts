@@ -387,8 +387,10 @@ async function main(): Promise<void> {
     const trend = slopePerHour(afterWarm);
     const heapsAfter = afterWarm.map((r) => r.s.heapUsed);
     const spread = heapsAfter.length ? Math.max(...heapsAfter) - Math.min(...heapsAfter) : 0;
-    const growth = end.heapUsed - w.s.heapUsed;
-    const callsAfterWarm = stats.calls - w.calls;
+    const last = rows.at(-1) ?? endRow;
+    const growth = last.s.heapUsed - w.s.heapUsed;
+    const callsAfterWarm = last.calls - w.calls;
+    const kept = end.heapUsed - idleSample.heapUsed;
     const notIdle = Object.entries(final).filter(([key, v]) => v > (idle[key] ?? 0));
     const eldP99 = rows.length ? Math.max(...rows.map((r) => r.s.eldP99)) : 0;
     const missed =
@@ -411,9 +413,9 @@ async function main(): Promise<void> {
     process.stdout.write(
       `RESULT soak: ${opts.minutes} min, rate ${opts.rate}/s asked, ${(stats.calls / genSeconds).toFixed(1)} calls/s actual${skipped ? ` (${skipped} skipped: no free line)` : ''}; ` +
         `calls ${stats.calls}, events ${stats.events} (${stats.packets} AMI packets); ` +
-        `heap after GC: idle ${MiB(idleSample.heapUsed)}, warm-up ${MiB(w.s.heapUsed)} MiB (${w.min.toFixed(1)} min), end ${MiB(end.heapUsed)} MiB; ` +
-        `growth ${growth >= 0 ? '+' : ''}${MiB(growth)} MiB = ${callsAfterWarm > 0 ? ((growth / 1024 / callsAfterWarm) * 1000).toFixed(2) : 'n/a'} KiB per 1,000 calls, trend ${(trend / 1048576).toFixed(2)} MiB/h, spread ${MiB(spread)} MiB after warm-up; ` +
-        `RSS ${MiB(w.s.rss)} -> ${MiB(end.rss)} MiB (${end.rss >= w.s.rss ? '+' : ''}${MiB(end.rss - w.s.rss)}); ` +
+        `heap after GC: idle ${MiB(idleSample.heapUsed)}, warm-up ${MiB(w.s.heapUsed)} MiB (${w.min.toFixed(1)} min), last under load ${MiB(last.s.heapUsed)} MiB (${last.min.toFixed(1)} min), end ${MiB(end.heapUsed)} MiB (calls over, panels gone); ` +
+        `growth under load ${growth >= 0 ? '+' : ''}${MiB(growth)} MiB = ${callsAfterWarm > 0 ? ((growth / 1024 / callsAfterWarm) * 1000).toFixed(2) : 'n/a'} KiB per 1,000 calls, trend ${(trend / 1048576).toFixed(2)} MiB/h, spread ${MiB(spread)} MiB after warm-up; kept at the end over idle ${kept >= 0 ? '+' : ''}${MiB(kept)} MiB; ` +
+        `RSS ${MiB(w.s.rss)} -> ${MiB(last.s.rss)} MiB under load (${last.s.rss >= w.s.rss ? '+' : ''}${MiB(last.s.rss - w.s.rss)}), ${MiB(end.rss)} at the end${opts.snapshots ? ' (heap snapshots taken: RSS includes their cost)' : ''}; ` +
         `event-loop delay p99 ${end.eldP99All.toFixed(1)} ms (worst 30 s window ${eldP99.toFixed(1)} ms); handles ${idleSample.handles} idle -> ${end.handles} end; ` +
         `sizes at end: ${fmtSizes(final)} -> ${notIdle.length === 0 ? 'back to idle' : `NOT idle: ${notIdle.map(([key, v]) => `${key} ${idle[key] ?? 0}->${v}`).join(', ')}`}\n`,
     );
