@@ -9,7 +9,6 @@ import { ApiMessagingService } from './api-messaging.service';
 import { ApiValidationPipe } from './api-validation.pipe';
 import { CallsController } from './calls.controller';
 import { DiagnosticsController } from './diagnostics.controller';
-import { GatewayModule } from '../gateway/gateway.module';
 import { LibrariesController } from './libraries.controller';
 import { LinesController } from './lines.controller';
 import { SettingsController } from './settings.controller';
@@ -22,7 +21,6 @@ import { SettingsController } from './settings.controller';
 @Module({
   imports: [
     SettingsModule,
-    GatewayModule,
     ThrottlerModule.forRootAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) => ({

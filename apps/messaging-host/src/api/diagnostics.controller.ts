@@ -4,6 +4,7 @@
  * an admin or a soak test can tell that what grows with calls goes back to idle.
  */
 import { Controller, Get } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { MessagingRegistry } from '@app/messaging';
 import { ClientGateway } from '../gateway/client-gateway.service';
@@ -18,8 +19,17 @@ import { DiagnosticsSizesDto } from './dto/diagnostics.dto';
 export class DiagnosticsController {
   constructor(
     private readonly registry: MessagingRegistry,
-    private readonly gateway: ClientGateway,
+    private readonly moduleRef: ModuleRef,
   ) {}
+
+  /** The client gateway when the app serves one (the API alone, in tests, has none). */
+  private gateway(): ClientGateway | undefined {
+    try {
+      return this.moduleRef.get(ClientGateway, { strict: false });
+    } catch {
+      return undefined;
+    }
+  }
 
   @Get('sizes')
   @RequireScope('read')
@@ -33,7 +43,7 @@ export class DiagnosticsController {
   @ApiErrors()
   sizes(): DiagnosticsSizesDto {
     const library = this.registry.active();
-    const g = this.gateway.stats();
+    const g = this.gateway()?.stats() ?? { sockets: 0, lines: [], negotiations: 0 };
     const mem = process.memoryUsage();
     return {
       library: this.registry.activeName(),
