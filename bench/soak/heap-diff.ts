@@ -3,6 +3,7 @@
  * objects and bytes per constructor in each and their difference, then the objects of B that did
  * not exist in A (node ids are stable within a process) grouped by constructor, each group with
  * the retainer paths of its largest objects counted by shape: what holds on to what grew.
+ * With `-` for A, every object of B is listed: what a heap is made of.
  */
 import { readFileSync } from 'node:fs';
 
@@ -40,6 +41,11 @@ function load(file: string): Snapshot {
     edges: j.edges,
     strings: j.strings,
   };
+}
+
+/** A snapshot with no objects, in the layout of `like` (heap-diff - B: everything in B is new). */
+function emptySnapshot(like: Snapshot): Snapshot {
+  return { ...like, nodes: [], edges: [], strings: [] };
 }
 
 class Heap {
@@ -185,10 +191,14 @@ function tally(h: Heap): Map<string, { n: number; bytes: number }> {
 
 function main(): void {
   const [fa, fb, topArg] = process.argv.slice(2);
-  if (!fa || !fb) throw new Error('usage: heap-diff A.heapsnapshot B.heapsnapshot [top=25]');
+  if (!fa || !fb) {
+    throw new Error(
+      'usage: heap-diff A.heapsnapshot B.heapsnapshot [top=25] (A = - : every object of B counts as new)',
+    );
+  }
   const top = Number(topArg ?? 25);
-  const a = new Heap(load(fa));
   const b = new Heap(load(fb));
+  const a = fa === '-' ? new Heap(emptySnapshot(b.s)) : new Heap(load(fa));
   const ta = tally(a);
   const tb = tally(b);
   const totalA = [...ta.values()].reduce((x, y) => x + y.bytes, 0);
