@@ -8,6 +8,7 @@ import { GatewayModule } from './gateway/gateway.module';
 import { HealthModule } from './health/health.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { ApiModule } from './api/api.module';
+import { CrmModule } from './crm/crm.module';
 import { SettingsModule } from './settings/settings.module';
 
 /** What the Asterisk library needs, from the validated `asterisk` block. */
@@ -59,6 +60,7 @@ export class AppModule {
         AsteriskModule.forRoot(asteriskOptions(config)),
         HealthModule,
         SettingsModule,
+        CrmModule,
         ...(config.api.enabled ? [ApiModule] : []),
         GatewayModule,
       ],

@@ -62,7 +62,7 @@ export enum MsgEventType {
   DTMF_ENTERED = 18,
 }
 
-/** `errorType` of an ERROR event (0..5 as PROTOCOL.md names them). */
+/** `errorType` of an ERROR event (the numbers of Creatio's `MsgErrorType`). */
 export enum MsgErrorType {
   GENERAL = 0,
   LOAD_LIBRARY = 1,
@@ -70,6 +70,11 @@ export enum MsgErrorType {
   COMMAND = 3,
   COMMAND_NOT_IMPLEMENTED = 4,
   CALL_CENTRE_NOT_AVAILABLE = 5,
+  /** Authentication failed (Creatio's client uses it when LogInMsgServer refuses the user). */
+  AUTHENTICATION = 6,
+  CALL_SAVING = 7,
+  EVENT_HANDLER = 8,
+  CONNECTION_CONFIG = 9,
 }
 
 /** A call as one line sees it (camelCase JSON, only the protocol's keys). */

@@ -1,4 +1,4 @@
-import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { ConflictException, Injectable, NotFoundException, Optional } from '@nestjs/common';
 import {
   CallState,
   MessagingCommandError,
@@ -13,6 +13,8 @@ import {
 } from '@app/messaging';
 import { AppConfig } from '../config/app-config';
 import { LineSettingsStore, type StoredLineSettings } from '../settings/line-settings.store';
+import { CrmCallRecorder } from '../crm/crm-call-recorder.service';
+import type { CrmSaveStatus } from '../crm/crm-save-status';
 import type { OriginateCallDto, TransferCallDto } from './dto/calls.dto';
 
 /**
@@ -25,6 +27,7 @@ export class ApiMessagingService {
     private readonly registry: MessagingRegistry,
     private readonly settings: LineSettingsStore,
     private readonly config: AppConfig,
+    @Optional() private readonly crm?: CrmCallRecorder,
   ) {}
 
   private library(): MessagingLibrary {
@@ -67,6 +70,26 @@ export class ApiMessagingService {
       );
     }
     return found;
+  }
+
+  /**
+   * One call with its line and how its saving in the CRM goes (`crm`, when this node knows): an
+   * active call, or one that ended recently and was saved (or given up) here.
+   */
+  describeCall(id: string): { line: string; call: Call; crm?: CrmSaveStatus } {
+    const found = this.library().findCall(id);
+    if (found) {
+      const crm = this.crm?.status(id, found.line);
+      const call = this.crm ? this.crm.decorateCall(found.line, found.call) : found.call;
+      return { line: found.line, call, ...(crm ? { crm } : {}) };
+    }
+    const ended = this.crm?.book.get(id);
+    if (ended?.call) {
+      const { line, call, ...crm } = ended;
+      const databaseUId = crm.databaseUId;
+      return { line, call: { ...call, ...(databaseUId ? { databaseUId } : {}) }, crm };
+    }
+    return this.findCall(id);
   }
 
   async hangUp(id: string): Promise<void> {

@@ -68,11 +68,15 @@ export class CallsController {
   @Get(':id')
   @RequireScope('read', 'calls')
   @ID_PARAM
-  @ApiOperation({ summary: 'One active call, with its line' })
+  @ApiOperation({
+    summary: 'One call, with its line and its saving in the CRM',
+    description:
+      "An active call, or one that ended recently on this node. `crm` shows the call's record in the CRM (databaseUId) and how its saving goes: pending, saved, failed (with the last error), off (this line's calls are not saved, and why), elsewhere (another node saves it).",
+  })
   @ApiResponse({ status: 200, type: CallWithLineDto })
   @ApiErrors(400, 404, 503)
   get(@Param() p: CallIdParams): CallWithLineDto {
-    return this.messaging.findCall(p.id);
+    return this.messaging.describeCall(p.id);
   }
 
   @Delete(':id')

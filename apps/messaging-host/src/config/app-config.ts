@@ -23,6 +23,7 @@ import {
   ToNumber,
   ToStringList,
 } from './config.decorators';
+import { CrmConfig, CrmModeHasAddress } from './crm.config';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -244,10 +245,12 @@ export enum SecurityMode {
   None = 'none',
   AllowList = 'allowlist',
   Token = 'token',
+  /** The claimed user is checked with the CRM (LogInMsgServer), see crm.config.ts. */
+  Crm = 'crm',
 }
 
 export class SecurityConfig {
-  @IsEnum(SecurityMode, { message: 'must be one of none, allowlist, token' })
+  @IsEnum(SecurityMode, { message: 'must be one of none, allowlist, token, crm' })
   mode: SecurityMode = SecurityMode.None;
 
   /** Browser Origins allowed to connect (allowlist mode), e.g. https://crm.example.com. */
@@ -406,4 +409,8 @@ export class AppConfig {
 
   @Nested(() => LoggingConfig)
   logging = new LoggingConfig();
+
+  @Nested(() => CrmConfig)
+  @CrmModeHasAddress()
+  crm = new CrmConfig();
 }

@@ -118,6 +118,21 @@ const SAMPLES: Record<
   },
   'logging.toFile': { file: 'true', fileLoaded: true, env: 'false', envLoaded: false },
   'logging.dir': { file: 'logs-a', env: 'logs-b' },
+  'crm.saveCalls': { file: 'false', fileLoaded: false, env: 'TRUE', envLoaded: true },
+  'crm.serviceUrl': { file: 'https://crm-a.example/0', env: 'http://crm-b.example:8080' },
+  'crm.timeoutMs': { file: 2000, env: '3000', envLoaded: 3000 },
+  'crm.concurrency': { file: 2, env: '8', envLoaded: 8 },
+  'crm.licInfoKeys': {
+    file: ['A.Use'],
+    env: 'B.Use, C.Use',
+    envLoaded: ['B.Use', 'C.Use'],
+  },
+  'crm.loginCacheMs': { file: 0, env: '5000', envLoaded: 5000 },
+  'crm.outbox.maxRecords': { file: 100, env: '200', envLoaded: 200 },
+  'crm.outbox.retryMinDelayMs': { file: 500, env: '600', envLoaded: 600 },
+  'crm.outbox.retryMaxDelayMs': { file: 30000, env: '40000', envLoaded: 40000 },
+  'crm.outbox.maxAgeMs': { file: 3600000, env: '7200000', envLoaded: 7200000 },
+  'crm.outbox.ownerLeaseMs': { file: 5000, env: '6000', envLoaded: 6000 },
 };
 
 function envName(path: string): string {

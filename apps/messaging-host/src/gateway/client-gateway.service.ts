@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import {
   Injectable,
   Logger,
+  Optional,
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
@@ -24,6 +25,7 @@ import {
 } from './gateway.constants';
 import { loadTlsOptions } from './gateway-tls';
 import { LineHub } from './line-hub';
+import { LineObserver, OpenConnectionVerifier } from './line-observer';
 import { events } from './protocol/client-protocol';
 import { GatewaySecurity } from './security/gateway-security';
 import { NegotiateHandler, requestUrl } from './signalr/negotiate.handler';
@@ -42,7 +44,7 @@ export class ClientGateway
 {
   private readonly logger = new Logger(ClientGateway.name);
   private readonly socketLogger = new Logger('ClientSocket');
-  private readonly hub = new LineHub();
+  private readonly hub: LineHub;
   private readonly security: GatewaySecurity;
   private readonly negotiate: NegotiateHandler;
   private readonly wss: WebSocketServer;
@@ -59,7 +61,10 @@ export class ClientGateway
     registry: MessagingRegistry,
     private readonly adapterHost: HttpAdapterHost,
     store: LineSettingsStore,
+    @Optional() observer?: LineObserver,
+    @Optional() verifier?: OpenConnectionVerifier,
   ) {
+    this.hub = new LineHub(observer ?? undefined);
     this.security = new GatewaySecurity(config.security);
     this.negotiate = new NegotiateHandler(SIGNALR_HUB_PATHS, this.security);
     this.wss = new WebSocketServer({
@@ -73,6 +78,7 @@ export class ClientGateway
       hub: this.hub,
       store,
       security: this.security,
+      ...(verifier ? { verifier } : {}),
       logger: new Logger('ClientSession'),
     };
   }

@@ -3,6 +3,7 @@ import type { Logger } from '@nestjs/common';
 import {
   MessagingCommandError,
   MsgErrorType,
+  type Call,
   type LibraryCapabilities,
   type LineSession,
   type MessagingLibrary,
@@ -11,6 +12,7 @@ import {
 import type { LineSettingsStore, StoredLineSettings } from '../settings/line-settings.store';
 import { GatewayError, GatewayErrorCode } from './gateway.errors';
 import type { LineBinding, LineHub, LineMember } from './line-hub';
+import type { OpenConnectionVerifier } from './line-observer';
 import {
   callIdParam,
   commandUIdOf,
@@ -24,6 +26,7 @@ import {
   type ClientCommand,
   type ServerEvent,
 } from './protocol/client-protocol';
+import { SecurityMode } from '../config/app-config';
 import type { GatewaySecurity } from './security/gateway-security';
 
 /** What a session needs from the gateway (one instance shared by every socket). */
@@ -33,6 +36,8 @@ export interface GatewayContext {
   /** Per-line settings (the settings module binds the configured driver). */
   store: LineSettingsStore;
   security: GatewaySecurity;
+  /** A further check of OpenConnection (security.mode crm), when a module provides one. */
+  verifier?: OpenConnectionVerifier;
   logger: Logger;
 }
 
@@ -305,6 +310,22 @@ export class ClientSession implements LineMember {
       );
       throw openError(GatewayErrorCode.Forbidden, refusal);
     }
+    if (this.ctx.security.mode === SecurityMode.Crm) {
+      const denied = this.ctx.verifier
+        ? await this.ctx.verifier.verify({
+            line,
+            userUId: user,
+            serviceUrl: typeof serviceUrl === 'string' ? serviceUrl : undefined,
+            peer: this.transport.peer,
+          })
+        : {
+            errorType: MsgErrorType.OPEN_CONNECTION,
+            code: GatewayErrorCode.Forbidden,
+            message: 'security.mode crm: no CRM verifier is configured in this server',
+          };
+      if (generation !== this.generation || this.closed) return;
+      if (denied) throw new GatewayError(denied.code, denied.errorType, denied.message, true);
+    }
 
     const stored = await this.storedSettings(line);
     if (generation !== this.generation || this.closed) return;
@@ -337,7 +358,15 @@ export class ClientSession implements LineMember {
       ...(useBlindTransfer !== undefined ? { useBlindTransfer } : {}),
     };
     try {
-      this.binding = this.ctx.hub.join(choice.library, choice.name, line, user, settings, this);
+      const contact = getCI(serviceParams, 'UserContactUId');
+      this.binding = this.ctx.hub.join(choice.library, choice.name, line, user, settings, this, {
+        ...(typeof contact === 'string' && contact.trim()
+          ? { userContactUId: contact.trim() }
+          : {}),
+        ...(typeof serviceUrl === 'string' && serviceUrl.trim()
+          ? { serviceUrl: serviceUrl.trim() }
+          : {}),
+      });
     } catch (err) {
       if (err instanceof MessagingCommandError) {
         throw openError(GatewayErrorCode.BadParameter, err.message);
@@ -366,8 +395,17 @@ export class ClientSession implements LineMember {
   private async lineCommand(cmd: ClientCommand, session: LineSession): Promise<void> {
     const reply = (ev: ServerEvent): void => this.deliverReply(ev);
     switch (cmd.command) {
-      case 'QueryActiveCallSnapshot':
-        return reply(events.snapshot(session.activeCalls(), session.currentCall(), cmd.commandUId));
+      case 'QueryActiveCallSnapshot': {
+        const seen = (c: Call): Call => this.ctx.hub.decorate(session.line, c);
+        const current = session.currentCall();
+        return reply(
+          events.snapshot(
+            session.activeCalls().map(seen),
+            current ? seen(current) : null,
+            cmd.commandUId,
+          ),
+        );
+      }
       case 'QueryLineState':
         return reply(events.lineState(session.lineFeatures(), undefined, cmd.commandUId));
       case 'MakeCall':

@@ -3,12 +3,14 @@ import type { Subscription } from 'rxjs';
 import {
   MsgErrorType,
   MsgEventType,
+  type Call,
   type LineEvent,
   type LineSession,
   type LineSettings,
   type MessagingLibrary,
 } from '@app/messaging';
 import { GatewayError, GatewayErrorCode } from './gateway.errors';
+import type { LineObserver } from './line-observer';
 import { events, type ServerEvent } from './protocol/client-protocol';
 
 /** A client bound to a line: receives the line's events. */
@@ -32,8 +34,20 @@ export class LineBinding {
   ) {}
 }
 
-/** Turns a library event into the client event (serialised once for every socket of the line). */
-export function serverEventOf(event: LineEvent): ServerEvent {
+/** What an OpenConnection told about its user, beside the line (sessionServiceParams). */
+export interface LineUserInfo {
+  userContactUId?: string;
+  serviceUrl?: string;
+}
+
+/**
+ * Turns a library event into the client event (serialised once for every socket of the line);
+ * `decorate` may add what the panel sees beside the library's call (its databaseUId).
+ */
+export function serverEventOf(
+  event: LineEvent,
+  decorate: (call: Call) => Call = (c) => c,
+): ServerEvent {
   switch (event.type) {
     case MsgEventType.LINE_STATE_CHANGED:
       return events.lineState(event.callFeaturesSet, event.callId);
@@ -50,7 +64,7 @@ export function serverEventOf(event: LineEvent): ServerEvent {
     case MsgEventType.RAW_DATA:
       return events.rawData(event.data);
     default:
-      return events.call(event.type, event.call);
+      return events.call(event.type, decorate(event.call));
   }
 }
 
@@ -63,6 +77,29 @@ export class LineHub {
   private readonly logger = new Logger(LineHub.name);
   private readonly lines = new Map<string, LineBinding>();
 
+  /** `observer` (the CRM module) watches the lines bound here and decorates their calls. */
+  constructor(private readonly observer?: LineObserver) {
+    observer?.attach({
+      deliverCall: (line, type, call) => {
+        const b = this.lines.get(line);
+        if (b) this.fanOut(b, { type, line, call } as LineEvent);
+      },
+    });
+  }
+
+  /** The call as the panels of `line` see it (snapshot, events). */
+  decorate(line: string, call: Call): Call {
+    if (!this.observer) return call;
+    try {
+      return this.observer.decorateCall(line, call);
+    } catch (err) {
+      this.logger.error(
+        `line ${line}: decorating call ${call.id} failed: ${err instanceof Error ? err.message : String(err)}`,
+      );
+      return call;
+    }
+  }
+
   /** Binds `member` to `line` for `user`; throws GatewayError(LineBusy, type 2) when another user holds it. */
   join(
     library: MessagingLibrary,
@@ -71,6 +108,7 @@ export class LineHub {
     user: string,
     settings: LineSettings,
     member: LineMember,
+    info: LineUserInfo = {},
   ): LineBinding {
     const owner = user.trim().toLowerCase();
     let binding = this.lines.get(line);
@@ -109,6 +147,16 @@ export class LineHub {
         },
       });
       this.logger.debug(`line ${line} opened for a user (library '${libraryName}')`);
+      this.notify(() =>
+        this.observer?.lineBound({
+          line,
+          library,
+          libraryName,
+          userUId: user,
+          userContactUId: info.userContactUId,
+          serviceUrl: info.serviceUrl,
+        }),
+      );
     }
     binding.members.add(member);
     return binding;
@@ -128,6 +176,7 @@ export class LineHub {
     binding.subscription?.unsubscribe();
     binding.session.close();
     this.logger.debug(`line ${binding.line} released`);
+    this.notify(() => this.observer?.lineReleased(binding.line));
   }
 
   /** Lines bound now, with how many sockets watch each (diagnostics, tests). */
@@ -140,14 +189,25 @@ export class LineHub {
     for (const b of this.lines.values()) {
       b.subscription?.unsubscribe();
       b.session.close();
+      this.notify(() => this.observer?.lineReleased(b.line));
     }
     this.lines.clear();
+  }
+
+  private notify(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.logger.error(
+        `a line observer failed: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
   }
 
   private fanOut(binding: LineBinding, event: LineEvent): void {
     let ev: ServerEvent;
     try {
-      ev = serverEventOf(event);
+      ev = serverEventOf(event, (call) => this.decorate(binding.line, call));
     } catch (err) {
       this.logger.error(
         `line ${binding.line}: cannot serialise a ${event.type} event: ${err instanceof Error ? err.message : String(err)}`,

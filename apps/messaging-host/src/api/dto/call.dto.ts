@@ -69,12 +69,41 @@ export class CallListDto {
   calls!: CallDto[];
 }
 
+export class CrmSaveStatusDto {
+  @ApiProperty({
+    enum: ['pending', 'saved', 'failed', 'off', 'elsewhere'],
+    description:
+      'pending: changes wait for the CRM; saved: every change is in the CRM; failed: changes were given up (lastError says why); off: calls of this line are not saved (lastError says why); elsewhere: another node saves it.',
+  })
+  state!: 'pending' | 'saved' | 'failed' | 'off' | 'elsewhere';
+
+  @ApiPropertyOptional({ description: "The call's record in the CRM." })
+  databaseUId?: string;
+
+  @ApiProperty({ description: 'Changes of the call waiting to be saved.' })
+  pending!: number;
+
+  @ApiPropertyOptional({ description: 'Failed tries of the change being sent now.' })
+  attempts?: number;
+
+  @ApiPropertyOptional({
+    description: 'The last error (of the last try, or why it failed or is off).',
+  })
+  lastError?: string;
+}
+
 export class CallWithLineDto {
   @ApiProperty({ example: '305' })
   line!: string;
 
   @ApiProperty({ type: CallDto })
   call!: CallDto;
+
+  @ApiPropertyOptional({
+    type: CrmSaveStatusDto,
+    description: 'How the call is saved in the CRM (absent when this node does not save it).',
+  })
+  crm?: CrmSaveStatusDto;
 }
 
 export class OriginatedCallDto {

@@ -28,7 +28,9 @@ function normaliseUrl(u: string): string | undefined {
  * - none: every client is trusted (the original's behaviour);
  * - allowlist: a browser Origin, when sent, must be one of allowedOrigins; the CRM ServiceUrl of
  *   sessionServiceParams must be one of allowedServiceUrls (or below one of them);
- * - token: a signed token (HS256, claims sub/line/exp) must bind the claimed user to the line.
+ * - token: a signed token (HS256, claims sub/line/exp) must bind the claimed user to the line;
+ * - crm: the claimed user is checked with the CRM (LogInMsgServer, by the CRM module), and a
+ *   browser Origin against allowedOrigins when that list is set.
  * Each check returns the reason of a refusal, or null.
  */
 export class GatewaySecurity {
@@ -50,7 +52,11 @@ export class GatewaySecurity {
 
   /** Whether a browser Origin may talk to this service (CORS of negotiate, socket upgrades). */
   originAllowed(origin: string | undefined): boolean {
-    if (this.config.mode !== SecurityMode.AllowList) return true;
+    // crm mode checks Origins too when security.allowedOrigins names some.
+    const checked =
+      this.config.mode === SecurityMode.AllowList ||
+      (this.config.mode === SecurityMode.Crm && this.origins.size > 0);
+    if (!checked) return true;
     if (origin === undefined || origin === '') return true;
     return this.origins.has(origin.trim().replace(/\/+$/, '').toLowerCase());
   }
@@ -82,6 +88,12 @@ export class GatewaySecurity {
         );
         return fault ? `token refused: ${fault}` : null;
       }
+      case SecurityMode.Crm:
+        // The user is checked with the CRM afterwards (OpenConnectionVerifier, LogInMsgServer).
+        if (!this.originAllowed(claim.origin)) {
+          return `the browser origin ${claim.origin} is not in security.allowedOrigins`;
+        }
+        return null;
       default:
         return `unknown security mode`;
     }
