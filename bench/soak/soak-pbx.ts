@@ -25,6 +25,8 @@ export interface PbxStats {
   actionsNoPanel: Map<string, number>;
   /** Recorded actions nobody on our side does (the far end's, or the recorder's): the PBX goes on. */
   actionsPbxSide: Map<string, number>;
+  /** Actions of a call the recorded trace holds no answer to, answered at the call's end. */
+  answeredLate: Map<string, number>;
   /** Actions matching no call (answered Success, or Error for Originate). */
   actionsStray: Map<string, number>;
 }
@@ -40,6 +42,7 @@ export function newPbxStats(): PbxStats {
     actionsNoPanel: new Map(),
     actionsPbxSide: new Map(),
     actionsStray: new Map(),
+    answeredLate: new Map(),
   };
 }
 
@@ -74,13 +77,16 @@ export class SoakPbx {
   async play(inst: SoakInstance): Promise<void> {
     this.stats.calls += 1;
     const idMap = new Map<string, string>();
+    /** The service's actions this call took, until the recorded answer went out under their id. */
+    const unanswered = new Map<string, AmiPacket>();
     let baseReal = Date.now();
     let baseT = inst.steps[0]?.t ?? 0;
     for (const step of inst.steps) {
       if (step.kind === 'rx') {
         const due = baseReal + ((step.t - baseT) * 1000) / this.speed - Date.now();
         if (due > 1) await sleep(due);
-        this.emit(step, idMap);
+        const answered = this.emit(step, idMap);
+        if (answered !== undefined) unanswered.delete(answered);
         continue;
       }
       const lines = [inst.ids.lineA, inst.ids.lineB];
@@ -90,25 +96,44 @@ export class SoakPbx {
       if (got) {
         bump(this.stats.actionsSeen, step.action);
         const id = got.actionId;
-        if (id !== undefined) idMap.set(step.actionId, id);
+        if (id !== undefined) {
+          idMap.set(step.actionId, id);
+          unanswered.set(id, got);
+        }
       }
       baseReal = Date.now();
       baseT = step.t;
     }
+    // A recorded action whose answer the trace does not hold (the recorder's read ended first):
+    // answered now, as Asterisk did, so that nothing waits in the service for it.
+    for (const [id, a] of unanswered) {
+      bump(this.stats.answeredLate, `${inst.template}:${(a.get('Action') ?? '').toLowerCase()}`);
+      this.ami.broadcast(
+        `Response: Success\r\nActionID: ${id}\r\nMessage: ${a.get('Action') ?? ''} done\r\n\r\n`,
+      );
+    }
     this.stats.finished += 1;
   }
 
-  private emit(step: Extract<SoakStep, { kind: 'rx' }>, idMap: ReadonlyMap<string, string>): void {
+  /** Sends a recorded packet under the service's ActionIDs; returns the id it answered, if a Response. */
+  private emit(
+    step: Extract<SoakStep, { kind: 'rx' }>,
+    idMap: ReadonlyMap<string, string>,
+  ): string | undefined {
     let text = step.text;
+    let answered: string | undefined;
     if (idMap.size > 0) {
       text = text.replace(/^ActionID: ([^\r\n]*)/m, (m, id: string) => {
         const mapped = idMap.get(id);
-        return mapped === undefined ? m : `ActionID: ${mapped}`;
+        if (mapped === undefined) return m;
+        if (!step.event) answered = mapped;
+        return `ActionID: ${mapped}`;
       });
     }
     this.stats.packets += 1;
     if (step.event) this.stats.events += 1;
     this.ami.broadcast(text);
+    return answered;
   }
 
   /** What makes the service send the recorded action: a panel's command, or nothing (the service's own). */

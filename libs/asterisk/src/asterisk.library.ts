@@ -249,6 +249,27 @@ export class AsteriskLibrary
     return { line: c.line, call: this.tracker.toCall(c) };
   }
 
+  /**
+   * The tracker's tables, the line sessions, agent states, early OriginateResponses, running
+   * holds and the AMI actions waiting: all back to idle once no call is up and no panel is open
+   * (queueMembers/queueLines stay: Asterisk's queue members).
+   */
+  override internalSizes(): Record<string, number> {
+    let sessions = 0;
+    for (const set of this.sessions.values()) sessions += set.size;
+    const ami = this.client.pendingActions;
+    return {
+      ...this.tracker.internalSizes(),
+      sessions,
+      sessionLines: this.sessions.size,
+      agents: this.queues.agents.size,
+      earlyOriginateResponses: this.originate.earlyResponses,
+      holdsRunning: this.parking.running,
+      amiPendingActions: ami.pending,
+      amiAbandonedActions: ami.abandoned,
+    };
+  }
+
   lineStatus(line: string): LineStatus {
     return {
       line,

@@ -127,6 +127,8 @@ export class QueuesCommands {
     const a = this.agents.get(line);
     if (!a?.autoPaused) return;
     a.autoPaused = false;
+    // Back to the state of a line nobody set one for: no entry kept (one per line ever called).
+    if (a.code === NO_AGENT.code && !a.reason && !a.wrapUp) this.agents.delete(line);
     if (this.agentWantsPause(line) || !this.kit.client.isReady) return;
     this.kit.client
       .action(this.queuePauseFields(line, false))
