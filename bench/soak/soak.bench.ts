@@ -3,8 +3,8 @@
  * time under always-unique calls. One service process (node dist/.../main.js, its own config, a
  * file settings store, inspector on) is fed by the soak PBX (soak-pbx.ts: calls from the recorded
  * traces, unique ids, reacting to the service's actions) at `--rate` calls/s for `--minutes`, with
- * a panel on every operator line (ws and SignalR; some reconnect every few seconds) and REST
- * requests. Every `--sample` seconds: heap after a full GC, RSS, handles, event-loop delay and the
+ * a panel on every operator line (ws and SignalR; some reconnect every few seconds), REST
+ * requests and every call saved in a CRM (soak-crm.ts) through the service's outbox. Every `--sample` seconds: heap after a full GC, RSS, handles, event-loop delay and the
  * service's internal sizes. At the end the calls drain, the panels leave, and a RESULT line gives
  * calls, events, heap at warm-up and at the end, growth per 1,000 calls, RSS growth, p99 event-loop
  * delay and every internal size, compared with what the idle service held before the first call.
@@ -22,6 +22,7 @@ import { instanceOf, loadTemplates } from './soak-corpus';
 import { newPanelStats, openPanels, type Panel } from './soak-panels';
 import { newPbxStats, queueMembers, SoakPbx } from './soak-pbx';
 import { InspectorProbe, type ProbeSample } from './soak-probe';
+import { SoakCrm } from './soak-crm';
 import { SoakRest } from './soak-rest';
 
 interface Options {
@@ -140,10 +141,12 @@ async function readSizes(rest: SoakRest): Promise<Sizes> {
   const d = (await rest.diagnostics()) as {
     sizes: Record<string, number>;
     gateway: Record<string, number>;
+    crm?: Record<string, number>;
   };
   const out: Sizes = {};
   for (const [k, v] of Object.entries(d.sizes)) out[k] = v;
   for (const [k, v] of Object.entries(d.gateway)) out[`gateway.${k}`] = v;
+  for (const [k, v] of Object.entries(d.crm ?? {})) out[`crm.${k}`] = v;
   return out;
 }
 
@@ -182,6 +185,7 @@ async function main(): Promise<void> {
   const tmp = mkdtempSync(join(tmpdir(), 'soak-'));
   const apiKey = randomBytes(24).toString('hex');
   const ami = await FakeAmiServer.start({ username: AMI_USER, secret: AMI_SECRET });
+  const crm = await SoakCrm.start();
   const lines = Array.from({ length: opts.lines }, (_, i) => String(10_000 + i));
   ami.setList('QueueStatus', queueMembers(lines));
   const config = {
@@ -194,6 +198,8 @@ async function main(): Promise<void> {
       asyncOriginate: true,
     },
     server: { host: '127.0.0.1', port: 0 },
+    // Every call of the lines the panels hold is saved in the CRM, through the outbox.
+    crm: { serviceUrl: crm.url, saveCalls: true },
     api: {
       enabled: true,
       keys: [
@@ -408,6 +414,7 @@ async function main(): Promise<void> {
               .join('; ')})`
           : ''
       }\n` +
+        `CRM: ${crm.updates} UpdateCall, ${crm.logins} LogInMsgServer, ${crm.other} other requests; ` +
         `actions seen ${[...stats.actionsSeen.entries()].map(([a, n]) => `${a}=${n}`).join(',')}; not sent after the panel's command ${missed}; no panel or call to ask ${list(stats.actionsNoPanel)}; left to the PBX ${list(stats.actionsPbxSide)}; stray ${stray}; REST ${rest.summary()}\n`,
     );
     process.stdout.write(
@@ -432,6 +439,7 @@ async function main(): Promise<void> {
       }
     }
     await ami.close();
+    await crm.close();
     rmSync(tmp, { recursive: true, force: true });
   }
 }

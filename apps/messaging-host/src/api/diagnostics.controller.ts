@@ -1,12 +1,13 @@
 /**
  * GET /api/v1/diagnostics/sizes: the service's internal sizes (the active library's calls,
- * channels and pending actions, the gateway's sockets and lines) and the process memory, so that
+ * channels and pending actions, the gateway's sockets and lines, the CRM outbox) and the process memory, so that
  * an admin or a soak test can tell that what grows with calls goes back to idle.
  */
 import { Controller, Get } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { MessagingRegistry } from '@app/messaging';
+import { CrmMetrics } from '../crm/crm-metrics';
 import { ClientGateway } from '../gateway/client-gateway.service';
 import { ApiController } from './api-controller.decorator';
 import { ApiErrors } from './api-responses.decorator';
@@ -22,10 +23,10 @@ export class DiagnosticsController {
     private readonly moduleRef: ModuleRef,
   ) {}
 
-  /** The client gateway when the app serves one (the API alone, in tests, has none). */
-  private gateway(): ClientGateway | undefined {
+  /** A provider of the app when it has one (the API alone, in tests, has no gateway nor CRM). */
+  private find<T>(type: new (...args: never[]) => T): T | undefined {
     try {
-      return this.moduleRef.get(ClientGateway, { strict: false });
+      return this.moduleRef.get(type, { strict: false });
     } catch {
       return undefined;
     }
@@ -43,7 +44,8 @@ export class DiagnosticsController {
   @ApiErrors()
   sizes(): DiagnosticsSizesDto {
     const library = this.registry.active();
-    const g = this.gateway()?.stats() ?? { sockets: 0, lines: [], negotiations: 0 };
+    const g = this.find(ClientGateway)?.stats() ?? { sockets: 0, lines: [], negotiations: 0 };
+    const crm = this.find(CrmMetrics)?.snapshot();
     const mem = process.memoryUsage();
     return {
       library: this.registry.activeName(),
@@ -54,6 +56,9 @@ export class DiagnosticsController {
         members: g.lines.reduce((n, l) => n + l.members, 0),
         negotiations: g.negotiations,
       },
+      ...(crm
+        ? { crm: { outboxDepth: crm.outboxDepth, calls: crm.calls, inFlight: crm.inFlight } }
+        : {}),
       process: {
         rssBytes: mem.rss,
         heapUsedBytes: mem.heapUsed,

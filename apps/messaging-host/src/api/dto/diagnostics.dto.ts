@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
 export class GatewaySizesDto {
   @ApiProperty({ description: 'Open client sockets (WebSocket and SignalR).' })
@@ -12,6 +12,17 @@ export class GatewaySizesDto {
 
   @ApiProperty({ description: 'SignalR negotiations not yet followed by their WebSocket.' })
   negotiations!: number;
+}
+
+export class CrmSizesDto {
+  @ApiProperty({ description: "Changes waiting in this node's CRM outbox." })
+  outboxDepth!: number;
+
+  @ApiProperty({ description: 'Calls this node is saving (active, or with changes waiting).' })
+  calls!: number;
+
+  @ApiProperty({ description: 'Requests to the CRM in flight.' })
+  inFlight!: number;
 }
 
 export class ProcessSizesDto {
@@ -42,6 +53,9 @@ export class DiagnosticsSizesDto {
 
   @ApiProperty({ type: GatewaySizesDto })
   gateway!: GatewaySizesDto;
+
+  @ApiPropertyOptional({ type: CrmSizesDto, description: 'When the CRM module runs.' })
+  crm?: CrmSizesDto;
 
   @ApiProperty({ type: ProcessSizesDto })
   process!: ProcessSizesDto;
