@@ -5,6 +5,7 @@ set -euo pipefail
 need=(
   "openssl:openssl"
   "redis-server:redis-server"
+  "nginx:nginx"
 )
 missing=()
 for entry in "${need[@]}"; do

@@ -242,6 +242,14 @@ function deploymentEnv(container: Obj): Record<string, string> {
       env[name] = String(item.value);
       continue;
     }
+    const fieldRef = obj(item.valueFrom, `env ${name} valueFrom`).fieldRef;
+    if (fieldRef !== undefined) {
+      // The downward API: what the pod would get (its name, here an example).
+      const path = String(obj(fieldRef, `env ${name} fieldRef`).fieldPath);
+      assert.equal(path, 'metadata.name', `env ${name}: fieldRef ${path} is not checked here`);
+      env[name] = 'messaging-host-5d9c7b6f4-x2k8p';
+      continue;
+    }
     const ref = obj(
       obj(item.valueFrom, `env ${name} valueFrom`).secretKeyRef,
       `env ${name} secretKeyRef`,
@@ -394,14 +402,17 @@ describe('docker/k8s ConfigMap', () => {
     });
   });
 
-  it('is docker/etc/appsettings.json less the secret', () => {
+  it('is docker/etc/appsettings.json less the secrets', () => {
     const embedded = obj(JSON.parse(configMapAppsettings()), 'embedded appsettings');
-    assert.ok(
-      !Object.hasOwn(obj(embedded.asterisk, 'asterisk'), 'secret'),
-      'no secret in a ConfigMap',
-    );
+    for (const block of ['asterisk', 'cluster']) {
+      assert.ok(
+        !Object.hasOwn(obj(embedded[block], block), 'secret'),
+        `no ${block}.secret in a ConfigMap`,
+      );
+    }
     const etc = obj(JSON.parse(read(ETC_APPSETTINGS)), 'appsettings');
     delete obj(etc.asterisk, 'asterisk').secret;
+    delete obj(etc.cluster, 'cluster').secret;
     assert.deepEqual(embedded, etc);
   });
 });
@@ -647,10 +658,9 @@ describe('docker/k8s', () => {
     );
     for (const [k, v] of Object.entries(obj(spec.selector, 'selector')))
       assert.equal(labels[k], v, `selector ${k}`);
-    assert.equal(
-      spec.sessionAffinity,
-      'ClientIP',
-      'SignalR negotiate and connect must reach one node',
+    assert.ok(
+      spec.sessionAffinity === undefined || spec.sessionAffinity === 'None',
+      `sessionAffinity ${String(spec.sessionAffinity)}: the cluster needs none (signed SignalR tokens, leases in Redis)`,
     );
   });
 
@@ -666,6 +676,7 @@ describe('docker/k8s', () => {
     assert.deepEqual(resources, [
       'configmap.yaml',
       'deployment.yaml',
+      'poddisruptionbudget.yaml',
       'secret.yaml',
       'service.yaml',
     ]);

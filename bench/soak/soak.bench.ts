@@ -221,6 +221,7 @@ async function main(): Promise<void> {
         RestApi: 'warn',
         AsteriskLibrary: 'warn',
         ClientGateway: 'warn',
+        CrmCalls: 'warn',
       },
     },
   };

@@ -10,6 +10,7 @@ import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { ApiModule } from './api/api.module';
 import { CrmModule } from './crm/crm.module';
 import { SettingsModule } from './settings/settings.module';
+import { ClusterModule } from './cluster/cluster.module';
 
 /** What the Asterisk library needs, from the validated `asterisk` block. */
 export function asteriskOptions(config: AppConfig): AsteriskLibraryOptions {
@@ -60,6 +61,7 @@ export class AppModule {
         AsteriskModule.forRoot(asteriskOptions(config)),
         HealthModule,
         SettingsModule,
+        ClusterModule,
         CrmModule,
         ...(config.api.enabled ? [ApiModule] : []),
         GatewayModule,

@@ -7,16 +7,21 @@ import {
   Inject,
   Injectable,
   Logger,
+  Optional,
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
 import { BehaviorSubject, Subject, type Observable, type Subscription } from 'rxjs';
 import { AmiClient, type AmiLogger, type AmiStatus } from '@app/ami';
 import {
+  AgentStateStore,
+  LineActionGate,
+  MemoryAgentStateStore,
   MessagingCommandError,
   MessagingErrorCode,
   MessagingLibrary,
   MessagingLibraryProvider,
+  SingleNodeActionGate,
   type AgentState,
   type Call,
   type HoldResult,
@@ -95,7 +100,12 @@ export class AsteriskLibrary
   private started = false;
   readonly readiness$: Observable<Readiness>;
 
-  constructor(@Inject(ASTERISK_LIBRARY_OPTIONS) options: AsteriskLibraryOptions) {
+  constructor(
+    @Inject(ASTERISK_LIBRARY_OPTIONS) options: AsteriskLibraryOptions,
+    // The deployment's (a cluster: the line's lease holder acts, agent states in Redis); alone without.
+    @Optional() gate?: LineActionGate,
+    @Optional() agents?: AgentStateStore,
+  ) {
     super();
     this.log = options.logger ?? new Logger(AsteriskLibrary.name);
     this.client = new AmiClient({
@@ -132,7 +142,11 @@ export class AsteriskLibrary
     this.originate = new OriginateCommands(kit);
     this.parking = new ParkingCommands(kit, this.originate);
     this.transfers = new TransfersCommands(kit);
-    this.queues = new QueuesCommands(kit);
+    this.queues = new QueuesCommands(
+      kit,
+      agents ?? new MemoryAgentStateStore(),
+      gate ?? new SingleNodeActionGate(),
+    );
     this.resyncer = new ResyncCommands(this.client, this.tracker, this.queues, this.log, () =>
       this.readinessSubject.next({ ready: true, reason: this.client.status.reason }),
     );
@@ -140,7 +154,8 @@ export class AsteriskLibrary
 
   /** The agent states by line (read by the review suite as `lib['agents']`). */
   protected get agents(): ReadonlyMap<string, unknown> {
-    return this.queues.agents;
+    const store = this.queues.agents;
+    return new Map(store.lines().map((line) => [line, store.get(line)]));
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -262,7 +277,7 @@ export class AsteriskLibrary
       ...this.tracker.internalSizes(),
       sessions,
       sessionLines: this.sessions.size,
-      agents: this.queues.agents.size,
+      agents: this.queues.agents.lines().length,
       earlyOriginateResponses: this.originate.earlyResponses,
       holdsRunning: this.parking.running,
       amiPendingActions: ami.pending,

@@ -2,6 +2,7 @@ export * from './readiness';
 export * from './call.model';
 export * from './messaging.errors';
 export * from './messaging-library';
+export * from './line-coordination';
 export * from './messaging-library.decorator';
 export * from './messaging.module-definition';
 export * from './messaging.registry';

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { AppConfig } from '../config/app-config';
 import { SettingsModule } from '../settings/settings.module';
+import { ClusterServices } from '../cluster/cluster-services';
 import { ApiAuditInterceptor } from './api-audit.interceptor';
 import { ApiExceptionFilter } from './api-exception.filter';
 import { ApiKeyGuard, type RequestWithCaller } from './api-key.guard';
@@ -16,14 +17,17 @@ import { SettingsController } from './settings.controller';
 /**
  * The REST API for CRM processes under /api/v1 (on the same port as the gateway and health):
  * calls, lines, per-line settings, libraries. Needs MessagingModule (global) and AppConfig.
- * The rate limit counts per API key (api.rateLimit: `limit` requests per `ttlMs`, per node).
+ * The rate limit counts per API key (api.rateLimit: `limit` requests per `ttlMs`; per node, or
+ * for the whole cluster in Redis when cluster.enabled).
  */
 @Module({
   imports: [
     SettingsModule,
     ThrottlerModule.forRootAsync({
-      inject: [AppConfig],
-      useFactory: (config: AppConfig) => ({
+      inject: [AppConfig, { token: ClusterServices, optional: true }],
+      useFactory: (config: AppConfig, cluster?: ClusterServices) => ({
+        // cluster.enabled: counted in Redis, so the limit holds for the whole cluster.
+        ...(cluster?.throttlerStorage ? { storage: cluster.throttlerStorage } : {}),
         throttlers: [
           { name: 'default', limit: config.api.rateLimit.limit, ttl: config.api.rateLimit.ttlMs },
         ],

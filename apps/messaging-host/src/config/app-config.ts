@@ -23,6 +23,7 @@ import {
   ToNumber,
   ToStringList,
 } from './config.decorators';
+import { ClusterConfig, ClusterNeedsRedis } from './cluster.config';
 import { CrmConfig, CrmModeHasAddress } from './crm.config';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -409,6 +410,10 @@ export class AppConfig {
 
   @Nested(() => LoggingConfig)
   logging = new LoggingConfig();
+
+  @Nested(() => ClusterConfig)
+  @ClusterNeedsRedis()
+  cluster = new ClusterConfig();
 
   @Nested(() => CrmConfig)
   @CrmModeHasAddress()

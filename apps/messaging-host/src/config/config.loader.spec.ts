@@ -118,6 +118,10 @@ const SAMPLES: Record<
   },
   'logging.toFile': { file: 'true', fileLoaded: true, env: 'false', envLoaded: false },
   'logging.dir': { file: 'logs-a', env: 'logs-b' },
+  'cluster.enabled': { file: 'true', fileLoaded: true, env: 'false', envLoaded: false },
+  'cluster.nodeId': { file: 'node-a', env: 'node-b' },
+  'cluster.leaseMs': { file: 3000, env: '4000', envLoaded: 4000 },
+  'cluster.secret': { file: 'c'.repeat(40), env: 'd'.repeat(40) },
   'crm.saveCalls': { file: 'false', fileLoaded: false, env: 'TRUE', envLoaded: true },
   'crm.serviceUrl': { file: 'https://crm-a.example/0', env: 'http://crm-b.example:8080' },
   'crm.timeoutMs': { file: 2000, env: '3000', envLoaded: 3000 },
@@ -187,6 +191,10 @@ describe('loadConfig', () => {
       };
       // Combinations that need a companion value to be valid.
       if (path === 'security.mode') set(base, 'security.tokenSecret', 'z'.repeat(40));
+      if (path === 'cluster.enabled') {
+        set(base, 'storage.driver', 'redis');
+        set(base, 'cluster.secret', 'z'.repeat(40));
+      }
       const def = get(new AppConfig(), path);
 
       const fileObj = structuredClone(base);

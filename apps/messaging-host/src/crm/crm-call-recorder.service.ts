@@ -8,6 +8,7 @@
 import {
   Injectable,
   Logger,
+  Optional,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
@@ -22,6 +23,7 @@ import {
   type MessagingLibrary,
 } from '@app/messaging';
 import { AppConfig } from '../config/app-config';
+import { LineOwnership } from '../cluster/line-ownership';
 import { LineObserver, type BoundLine, type LineSink } from '../gateway/line-observer';
 import { CrmLineWatches, type LineWatch } from './crm-line-watches';
 import { CrmMetrics } from './crm-metrics';
@@ -66,6 +68,8 @@ export class CrmCallRecorder
     client: MsgUtilServiceClient,
     private readonly targets: CrmTargets,
     readonly metrics: CrmMetrics,
+    /** In a cluster: the one node whose session holds the line's lease saves its new calls. */
+    @Optional() private readonly ownership?: LineOwnership,
   ) {
     super();
     this.lines = new CrmLineWatches((w, e) => this.onEvent(w, e), this.logger);
@@ -213,6 +217,9 @@ export class CrmCallRecorder
     }
     if (w.target.base === undefined) return;
     if (event.call.oldState === CallState.NONE) {
+      // The same user's panel on another node holds the line: that node saves the call; the
+      // later events here only look it up (probe) and show its databaseUId.
+      if (this.ownership && !this.ownership.isHeldHere(w.line)) return;
       // The call starts here: this node saves it.
       const created = this.outbox.create({
         id,

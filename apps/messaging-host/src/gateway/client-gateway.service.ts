@@ -15,6 +15,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { MessagingRegistry } from '@app/messaging';
 import { AppConfig } from '../config/app-config';
+import { LineOwnership, LocalLineOwnership } from '../cluster/line-ownership';
 import { LineSettingsStore } from '../settings/line-settings.store';
 import { ClientSocket } from './client-socket';
 import type { GatewayContext } from './client-session';
@@ -29,6 +30,7 @@ import { LineObserver, OpenConnectionVerifier } from './line-observer';
 import { events } from './protocol/client-protocol';
 import { GatewaySecurity } from './security/gateway-security';
 import { NegotiateHandler, requestUrl } from './signalr/negotiate.handler';
+import { NegotiationStore } from './signalr/negotiation-store';
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -61,12 +63,15 @@ export class ClientGateway
     registry: MessagingRegistry,
     private readonly adapterHost: HttpAdapterHost,
     store: LineSettingsStore,
+    // The cluster module's (leases in Redis, signed tokens); this node alone without it.
+    @Optional() ownership?: LineOwnership,
+    @Optional() negotiation?: NegotiationStore,
     @Optional() observer?: LineObserver,
     @Optional() verifier?: OpenConnectionVerifier,
   ) {
     this.hub = new LineHub(observer ?? undefined);
     this.security = new GatewaySecurity(config.security);
-    this.negotiate = new NegotiateHandler(SIGNALR_HUB_PATHS, this.security);
+    this.negotiate = new NegotiateHandler(SIGNALR_HUB_PATHS, this.security, Date.now, negotiation);
     this.wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
@@ -77,6 +82,7 @@ export class ClientGateway
       registry,
       hub: this.hub,
       store,
+      ownership: ownership ?? new LocalLineOwnership(),
       security: this.security,
       ...(verifier ? { verifier } : {}),
       logger: new Logger('ClientSession'),

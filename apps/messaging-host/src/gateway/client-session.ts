@@ -10,6 +10,12 @@ import {
   type MessagingRegistry,
 } from '@app/messaging';
 import type { LineSettingsStore, StoredLineSettings } from '../settings/line-settings.store';
+import {
+  LineClaimRefused,
+  LineOwnershipErrorCode,
+  type LineLease,
+  type LineOwnership,
+} from '../cluster/line-ownership';
 import { GatewayError, GatewayErrorCode } from './gateway.errors';
 import type { LineBinding, LineHub, LineMember } from './line-hub';
 import type { OpenConnectionVerifier } from './line-observer';
@@ -35,6 +41,8 @@ export interface GatewayContext {
   hub: LineHub;
   /** Per-line settings (the settings module binds the configured driver). */
   store: LineSettingsStore;
+  /** Who may hold a line (leases in Redis in a cluster): asked before a socket is bound. */
+  ownership: LineOwnership;
   security: GatewaySecurity;
   /** A further check of OpenConnection (security.mode crm), when a module provides one. */
   verifier?: OpenConnectionVerifier;
@@ -114,6 +122,7 @@ export class ClientSession implements LineMember {
   private libraryInstanceUId = '';
   private connectionUId = '';
   private binding: LineBinding | undefined;
+  private lease: LineLease | undefined;
   private debug = false;
   private closed = false;
   /** Bumped by every OpenConnection/CloseConnection: a stale asynchronous open is dropped. */
@@ -255,7 +264,7 @@ export class ClientSession implements LineMember {
   }
 
   private async openConnection(cmd: ClientCommand): Promise<void> {
-    const openError = (code: GatewayErrorCode, message: string): GatewayError =>
+    const openError = (code: GatewayErrorCode | string, message: string): GatewayError =>
       new GatewayError(code, MsgErrorType.OPEN_CONNECTION, message, true);
     const reparse = (name: string): Record<string, unknown> => {
       const v = cmd.parameters[name];
@@ -357,6 +366,22 @@ export class ClientSession implements LineMember {
       ...(stored?.originateContext ? { originateContext: stored.originateContext } : {}),
       ...(useBlindTransfer !== undefined ? { useBlindTransfer } : {}),
     };
+    let lease: LineLease;
+    try {
+      lease = await this.ctx.ownership.claim(line, user);
+    } catch (err) {
+      if (err instanceof LineClaimRefused) {
+        this.ctx.logger.warn(
+          `OpenConnection of line ${line} from ${this.transport.peer} refused: ${err.message}`,
+        );
+        throw openError(err.code, err.message);
+      }
+      throw err;
+    }
+    if (generation !== this.generation || this.closed) {
+      lease.release();
+      return;
+    }
     try {
       const contact = getCI(serviceParams, 'UserContactUId');
       this.binding = this.ctx.hub.join(choice.library, choice.name, line, user, settings, this, {
@@ -368,11 +393,14 @@ export class ClientSession implements LineMember {
           : {}),
       });
     } catch (err) {
+      lease.release();
       if (err instanceof MessagingCommandError) {
         throw openError(GatewayErrorCode.BadParameter, err.message);
       }
       throw err;
     }
+    this.lease = lease;
+    lease.onLost((reason) => this.leaseLost(generation, reason));
     this.connectionUId = randomUUID();
     this.ctx.logger.log(
       `line ${line} opened by ${this.transport.peer}${this.debug ? ' (debug mode)' : ''}`,
@@ -472,8 +500,28 @@ export class ClientSession implements LineMember {
   private unbind(): void {
     const b = this.binding;
     this.binding = undefined;
+    this.lease?.release();
+    this.lease = undefined;
     this.connectionUId = '';
     if (b) this.ctx.hub.leave(b, this);
+  }
+
+  /** Another user took the line while this node's lease had lapsed: error 2, then close. */
+  private leaseLost(generation: number, reason: string): void {
+    if (generation !== this.generation || this.closed) return;
+    this.lease = undefined;
+    this.generation++;
+    this.fail(
+      new GatewayError(
+        LineOwnershipErrorCode.LeaseLost,
+        MsgErrorType.OPEN_CONNECTION,
+        reason,
+        true,
+      ),
+      'OpenConnection',
+      '',
+    );
+    this.unbind();
   }
 
   private deliverReply(ev: ServerEvent): void {

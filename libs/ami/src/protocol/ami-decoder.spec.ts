@@ -384,6 +384,19 @@ describe('AmiDecoder command output', () => {
     assert.deepEqual(got[0]!.output, ['line 1', '', 'line 3']);
     assert.equal(d.bufferedBytes, 0);
   });
+
+  it('a Response: Follows line after a stray marker line is not an old-form answer (scanner and JavaScript path agree)', () => {
+    // Found by the property test: the scanner took the packet's second line for its first.
+    const input = bytes('--END COMMAND--\r\nResponse: Follows\r\n\r\n');
+    for (const wasm of [true, false]) {
+      const got = packetsOf([input], { expectBanner: false, wasm });
+      assert.deepEqual(
+        got.map((p) => [p.keys, p.values, p.output]),
+        [[['Response'], ['Follows'], []]],
+        `wasm: ${wasm}`,
+      );
+    }
+  });
 });
 
 describe('AmiDecoder UTF-8', () => {

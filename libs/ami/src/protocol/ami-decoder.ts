@@ -384,6 +384,8 @@ export class AmiDecoder {
     const values = this.scratchValues;
     let count = 0;
     let raw: string[] | undefined;
+    // No line of the packet read yet (a skipped `--END COMMAND--` line counts as one).
+    let atStart = true;
     // Where ActionID is, once off the trie (on it, the node knows).
     let idExact = -1;
     let idOther = -1;
@@ -408,6 +410,7 @@ export class AmiDecoder {
             if (this.failed || generation !== this.generation) return -1;
           }
           node = root;
+          atStart = true;
           continue;
         }
         const ls = recs[r]!;
@@ -417,6 +420,7 @@ export class AmiDecoder {
           // A line without a name: command output (Asterisk < 14).
           const line = flags === 0 ? text.slice(ls, le) : utf8(buf, start + ls, start + le);
           if (line !== END_COMMAND) (raw ??= []).push(line);
+          atStart = false;
           continue;
         }
         let id = recs[r + 5]!;
@@ -465,8 +469,8 @@ export class AmiDecoder {
         const vs = recs[r + 2]!;
         const value = flags === 0 ? text.slice(vs, le) : scanner.utf8(text, buf, start, vs, le);
         // The first line of a packet: `Response: Follows` is read by decodeEach.
-        if (count === 0 && raw === undefined && value === 'Follows' && isResponse(key))
-          return start + ls;
+        if (atStart && value === 'Follows' && isResponse(key)) return start + ls;
+        atStart = false;
         values[count] = value;
         count += 1;
       }

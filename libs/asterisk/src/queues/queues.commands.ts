@@ -1,7 +1,9 @@
 /**
- * Owns the agent state of each line (`agents`: code, reason, wrap-up, auto-pause; written only
- * here) and the queue pause commands: SetMsgUserState, SetWrapUpUserState, setQueuePause, the
- * pause on a connected call (autoPauseOnCommutationStart) and the re-pause after a resync.
+ * Owns the queue pause commands: SetMsgUserState, SetWrapUpUserState, setQueuePause, the pause on
+ * a connected call (autoPauseOnCommutationStart) and the re-pause after a resync, and what it
+ * writes to the agent states (code, reason, wrap-up, auto-pause) in the AgentStateStore it is
+ * given (a cluster's Redis, or this process). Automatic pauses run only where the LineActionGate
+ * says this node acts on the line (one node in a cluster); commands run where they are received.
  * May not touch the tracker's state: only the CommandKit's queries.
  */
 import type { AmiActionFields } from '@app/ami';
@@ -10,7 +12,10 @@ import {
   MessagingErrorCode,
   MsgEventType,
   type AgentState,
+  type AgentStateStore,
+  type LineActionGate,
   type QueueMembership,
+  type SharedAgentState,
 } from '@app/messaging';
 import type { CommandKit } from '../core/command-kit';
 import type { TrackerNotice } from '../core/tracker-model';
@@ -18,21 +23,17 @@ import type { TrackerNotice } from '../core/tracker-model';
 /** Agent state codes that mean "ready for queue calls"; any other code pauses the line. */
 const READY_CODES = new Set(['active', 'ready', 'available', 'online']);
 
-interface LineAgent {
-  code: string;
-  reason?: string;
-  wrapUp: boolean;
-  /** We paused the line because a call connected (autoPauseOnCommutationStart). */
-  autoPaused: boolean;
-}
-
 /** The agent state of a line nobody set one for. */
-const NO_AGENT: Readonly<LineAgent> = { code: 'Active', wrapUp: false, autoPaused: false };
+const NO_AGENT: Readonly<SharedAgentState> = { code: 'Active', wrapUp: false, autoPaused: false };
 
 export class QueuesCommands {
-  readonly agents = new Map<string, LineAgent>();
-
-  constructor(private readonly kit: CommandKit) {}
+  constructor(
+    private readonly kit: CommandKit,
+    /** Where the agent states live (shared by the nodes of a cluster). */
+    readonly agents: AgentStateStore,
+    /** Whether this node does a line's automatic pauses (the one node of a cluster that may). */
+    private readonly gate: LineActionGate,
+  ) {}
 
   /** A call connected or a line went idle (auto pause), a queue member changed (its trace). */
   onNotice(n: TrackerNotice): void {
@@ -67,15 +68,29 @@ export class QueuesCommands {
     }));
   }
 
-  private agent(line: string): LineAgent {
-    let a = this.agents.get(line);
-    if (!a) this.agents.set(line, (a = { code: 'Active', wrapUp: false, autoPaused: false }));
-    return a;
+  /** The line's agent state without keeping an entry for a line that never had one. */
+  private agentOf(line: string): SharedAgentState {
+    return this.agents.get(line) ?? { ...NO_AGENT };
   }
 
-  /** The line's agent state without keeping an entry for a line that never had one. */
-  private agentOf(line: string): Readonly<LineAgent> {
-    return this.agents.get(line) ?? NO_AGENT;
+  /** Writes a change of the line's agent state (the store's copy is current at once). */
+  private write(line: string, change: Partial<SharedAgentState>): SharedAgentState {
+    const next: SharedAgentState = { ...this.agentOf(line), ...change };
+    if (!next.reason) delete next.reason;
+    this.agents.set(line, next).catch((err: unknown) => {
+      this.kit.log.warn(`line ${line}: the agent state could not be stored: ${String(err)}`);
+    });
+    return next;
+  }
+
+  /** Runs `effect` when this node is the one that acts on the line (gate), never twice at once. */
+  private whenActing(line: string, what: string, effect: () => void): void {
+    this.gate.mayAct(line).then(
+      (ok) => {
+        if (ok) effect();
+      },
+      (err: unknown) => this.kit.log.warn(`${what} of line ${line}: ${String(err)}`),
+    );
   }
 
   /** Whether the agent chose not to take queue calls (a not-ready state or wrap-up). */
@@ -113,28 +128,30 @@ export class QueuesCommands {
 
   private autoPause(line: string): void {
     if (!this.kit.client.isReady || this.kit.tracker.memberships(line).length === 0) return;
-    const a = this.agent(line);
-    if (a.autoPaused) return;
-    a.autoPaused = true;
-    this.kit.client
-      .action(this.queuePauseFields(line, true, 'autoPauseOnCommutationStart'))
-      .catch((err: unknown) =>
-        this.kit.log.warn(`auto pause of line ${line} failed: ${String(err)}`),
-      );
+    this.whenActing(line, 'auto pause', () => {
+      if (this.agentOf(line).autoPaused || !this.kit.client.isReady) return;
+      this.write(line, { autoPaused: true });
+      this.kit.client
+        .action(this.queuePauseFields(line, true, 'autoPauseOnCommutationStart'))
+        .catch((err: unknown) =>
+          this.kit.log.warn(`auto pause of line ${line} failed: ${String(err)}`),
+        );
+    });
   }
 
   private autoUnpause(line: string): void {
-    const a = this.agents.get(line);
-    if (!a?.autoPaused) return;
-    a.autoPaused = false;
-    // Back to the state of a line nobody set one for: no entry kept (one per line ever called).
-    if (a.code === NO_AGENT.code && !a.reason && !a.wrapUp) this.agents.delete(line);
-    if (this.agentWantsPause(line) || !this.kit.client.isReady) return;
-    this.kit.client
-      .action(this.queuePauseFields(line, false))
-      .catch((err: unknown) =>
-        this.kit.log.warn(`auto unpause of line ${line} failed: ${String(err)}`),
-      );
+    if (!this.agents.get(line)?.autoPaused) return;
+    this.whenActing(line, 'auto unpause', () => {
+      if (!this.agents.get(line)?.autoPaused) return;
+      this.write(line, { autoPaused: false });
+      // An agent who chose a not-ready state (Away, wrap-up) stays paused, whoever paused it.
+      if (this.agentWantsPause(line) || !this.kit.client.isReady) return;
+      this.kit.client
+        .action(this.queuePauseFields(line, false))
+        .catch((err: unknown) =>
+          this.kit.log.warn(`auto unpause of line ${line} failed: ${String(err)}`),
+        );
+    });
   }
 
   /**
@@ -142,7 +159,8 @@ export class QueuesCommands {
    * not-ready state is paused again where Asterisk lost it (e.g. after a restart).
    */
   reconcilePauses(): void {
-    for (const [line, a] of this.agents) {
+    for (const line of this.agents.lines()) {
+      const a = this.agentOf(line);
       if (
         this.kit.options.autoPauseOnCommutationStart &&
         a.autoPaused &&
@@ -152,11 +170,13 @@ export class QueuesCommands {
       }
       const members = this.kit.tracker.memberships(line);
       if (this.agentWantsPause(line) && members.some((m) => !m.paused)) {
-        this.kit.client
-          .action(this.queuePauseFields(line, true, a.wrapUp ? 'WrapUp' : a.reason || a.code))
-          .catch((err: unknown) =>
-            this.kit.log.warn(`re-pausing line ${line} failed: ${String(err)}`),
-          );
+        this.whenActing(line, 're-pause', () => {
+          this.kit.client
+            .action(this.queuePauseFields(line, true, a.wrapUp ? 'WrapUp' : a.reason || a.code))
+            .catch((err: unknown) =>
+              this.kit.log.warn(`re-pausing line ${line} failed: ${String(err)}`),
+            );
+        });
       }
     }
   }
@@ -168,17 +188,14 @@ export class QueuesCommands {
         'agent state code must be a word (letters, digits, _ - space)',
       );
     }
-    const a = this.agent(line);
-    a.code = code;
-    a.reason = reason || undefined;
+    this.write(line, { code, reason: reason || undefined });
     await this.applyAgentPause(line, reason || code);
     this.kit.deliver({ type: MsgEventType.AGENT_STATE_CHANGED, line, code });
     return this.agentState(line);
   }
 
   async setWrapUpState(line: string, active: boolean): Promise<AgentState> {
-    const a = this.agent(line);
-    a.wrapUp = active;
+    const a = this.write(line, { wrapUp: active });
     await this.applyAgentPause(line, active ? 'WrapUp' : a.reason || a.code);
     return this.agentState(line);
   }
@@ -186,7 +203,7 @@ export class QueuesCommands {
   private async applyAgentPause(line: string, reason: string): Promise<void> {
     if (this.kit.tracker.memberships(line).length === 0) return; // not a queue member: nothing to pause
     this.kit.requireReady();
-    const a = this.agent(line);
+    const a = this.agentOf(line);
     const paused = this.agentWantsPause(line) || a.autoPaused;
     await this.kit.act(this.queuePauseFields(line, paused, paused ? reason : undefined));
   }

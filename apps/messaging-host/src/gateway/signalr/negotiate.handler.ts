@@ -1,18 +1,19 @@
-import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GatewaySecurity } from '../security/gateway-security';
+import {
+  MemoryNegotiationStore,
+  NEGOTIATION_TTL_MS,
+  randomToken,
+  type NegotiationStore,
+  type PendingConnection,
+} from './negotiation-store';
 
-/** A negotiated connection waiting for its WebSocket. */
-export interface PendingConnection {
-  connectionId: string;
-  expiresAt: number;
-  origin: string | undefined;
-}
+export {
+  MAX_PENDING_NEGOTIATIONS,
+  NEGOTIATION_TTL_MS,
+  type PendingConnection,
+} from './negotiation-store';
 
-/** How long a negotiated connection token stays valid before its WebSocket arrives. */
-export const NEGOTIATION_TTL_MS = 60_000;
-/** Most negotiations kept waiting at once (a flood of negotiates must not grow memory without bound). */
-export const MAX_PENDING_NEGOTIATIONS = 50_000;
 /** Largest negotiate request body read (the client sends none). */
 const MAX_NEGOTIATE_BODY = 4096;
 
@@ -25,10 +26,6 @@ export function requestUrl(req: IncomingMessage): URL | undefined {
   }
 }
 
-function token(): string {
-  return randomBytes(16).toString('base64url');
-}
-
 /**
  * SignalR's negotiate (dotnet/aspnetcore specs/TransportProtocols.md), with CORS for a
  * cross-origin panel: `POST <hub>/negotiate[?negotiateVersion=N]` answers the connection id
@@ -36,13 +33,14 @@ function token(): string {
  * `OPTIONS` is the preflight. The allowed browser origin is echoed exactly, with credentials.
  */
 export class NegotiateHandler {
-  private readonly pending = new Map<string, PendingConnection>();
   private readonly paths: Set<string>;
 
   constructor(
     hubPaths: readonly string[],
     private readonly security: GatewaySecurity,
     private readonly now: () => number = Date.now,
+    /** Where tokens wait for their WebSocket: this process (default), or signed for a cluster. */
+    private readonly store: NegotiationStore = new MemoryNegotiationStore(),
   ) {
     this.paths = new Set(
       hubPaths.map((p) => `${p.replace(/\/+$/, '')}/negotiate`.replace(/^([^/])/, '/$1')),
@@ -122,40 +120,28 @@ export class NegotiateHandler {
 
   /** Takes a negotiated connection by the `id` of the WebSocket URL (once). */
   take(id: string): PendingConnection | undefined {
-    const p = this.pending.get(id);
-    if (!p) return undefined;
-    this.pending.delete(id);
-    return p.expiresAt > this.now() ? p : undefined;
+    return this.store.take(id, this.now());
   }
 
   /** Drops expired negotiations (called by the gateway's heartbeat). */
   sweep(): void {
-    const now = this.now();
-    for (const [k, p] of this.pending) if (p.expiresAt <= now) this.pending.delete(k);
+    this.store.sweep(this.now());
   }
 
   get pendingCount(): number {
-    return this.pending.size;
+    return this.store.pendingCount;
   }
 
   private negotiate(version: number, origin: string | undefined): Record<string, unknown> {
-    if (this.pending.size >= MAX_PENDING_NEGOTIATIONS) {
-      this.sweep();
-      // Still full: drop the oldest (Map keeps insertion order).
-      while (this.pending.size >= MAX_PENDING_NEGOTIATIONS) {
-        const first = this.pending.keys().next().value as string;
-        this.pending.delete(first);
-      }
-    }
-    const connectionId = token();
+    const connectionId = randomToken();
     const transports = [{ transport: 'WebSockets', transferFormats: ['Text'] }];
-    const entry = { connectionId, expiresAt: this.now() + NEGOTIATION_TTL_MS, origin };
+    const expiresAt = this.now() + NEGOTIATION_TTL_MS;
     if (version === 0) {
-      this.pending.set(connectionId, entry);
-      return { connectionId, negotiateVersion: 0, availableTransports: transports };
+      // Version 0 connects with the connection id itself.
+      const id = this.store.issue(connectionId, origin, expiresAt);
+      return { connectionId: id, negotiateVersion: 0, availableTransports: transports };
     }
-    const connectionToken = token();
-    this.pending.set(connectionToken, entry);
+    const connectionToken = this.store.issue(connectionId, origin, expiresAt);
     return {
       connectionId,
       connectionToken,
