@@ -267,7 +267,8 @@ export class AsteriskLibrary
   /**
    * The tracker's tables, the line sessions, agent states, early OriginateResponses, running
    * holds and the AMI actions waiting: all back to idle once no call is up and no panel is open
-   * (queueMembers/queueLines stay: Asterisk's queue members).
+   * (per line, bounded by the lines: queueMembers/queueLines, Asterisk's queue members, and
+   * agentLines, the agent states kept).
    */
   override internalSizes(): Record<string, number> {
     let sessions = 0;
@@ -277,7 +278,13 @@ export class AsteriskLibrary
       ...this.tracker.internalSizes(),
       sessions,
       sessionLines: this.sessions.size,
-      agents: this.queues.agents.lines().length,
+      // Lines whose agent state is not the default (Active, not paused): 0 when idle. The store
+      // also keeps default entries, one per line ever auto-paused (agentLines: bounded by lines).
+      agents: this.queues.agents.lines().filter((l) => {
+        const a = this.queues.agents.get(l);
+        return a !== undefined && (a.code !== 'Active' || !!a.reason || a.wrapUp || a.autoPaused);
+      }).length,
+      agentLines: this.queues.agents.lines().length,
       earlyOriginateResponses: this.originate.earlyResponses,
       holdsRunning: this.parking.running,
       amiPendingActions: ami.pending,

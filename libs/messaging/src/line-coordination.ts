@@ -51,12 +51,6 @@ export class MemoryAgentStateStore extends AgentStateStore {
   }
 
   async set(line: string, state: SharedAgentState): Promise<void> {
-    // The state of a line nobody set one for (Active, not paused) is no entry: one per line
-    // ever auto-paused would otherwise stay for the life of the process.
-    if (state.code === 'Active' && !state.reason && !state.wrapUp && !state.autoPaused) {
-      this.states.delete(line);
-      return;
-    }
     this.states.set(line, { ...state });
   }
 
