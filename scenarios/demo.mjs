@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // `npm run demo`: starts the built service with config/demo.json (a replay of
-// scenarios/demo-305.jsonl in a loop for line 305: no Asterisk needed) and prints how to watch it.
+// scenarios/demo-305.jsonl in a loop for line 305: no Asterisk needed) and prints how to watch it:
+// the web console (its API key `demo` is in config/demo.json, for this demo only), a CTI watcher,
+// the event stream and the metrics.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -36,8 +38,11 @@ child.stdout.on('data', (chunk) => {
     [
       '',
       '  Messaging Host demo: replaying scenarios/demo-305.jsonl for line 305, in a loop (no Asterisk).',
+      `  Console:      http://${host}:${port}/console   (API key: demo)`,
       `  CTI clients:  ws://${host}:${port}  (plain WebSocket)   http://${host}:${port}/msg  (SignalR)`,
       `  Health:       http://${host}:${port}/health/ready`,
+      `  Metrics:      http://${host}:${port}/metrics`,
+      `  Events:       curl -N -H 'Authorization: Bearer demo' http://${host}:${port}/api/v1/events`,
       `  Watch it:     node scenarios/watch.mjs ws://${host}:${port} 305`,
       '',
       '',

@@ -5,6 +5,7 @@ set -euo pipefail
 need=(
   "openssl:openssl"
   "redis-server:redis-server"
+  "chromium:chromium"
   "nginx:nginx"
 )
 missing=()

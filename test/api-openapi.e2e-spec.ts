@@ -28,6 +28,7 @@ const ROUTES = [
   'delete /api/v1/lines/{line}/settings',
   'get /api/v1/libraries',
   'get /api/v1/diagnostics/sizes',
+  'get /api/v1/events',
 ];
 
 type Operation = {

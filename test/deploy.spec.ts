@@ -457,6 +457,23 @@ describe('docker/Dockerfile', () => {
     assert.ok(/\bnode\b/.test(hc.args), 'HEALTHCHECK uses node (slim images have no curl)');
   });
 
+  it('copies the scripts npm run build runs (the web console bundle)', () => {
+    const pkg = JSON.parse(read('package.json')) as { scripts?: Record<string, string> };
+    const scripts = [...(pkg.scripts?.build ?? '').matchAll(/\bnode\s+(scripts\/\S+)/g)].map(
+      (m) => m[1]!,
+    );
+    assert.ok(scripts.length > 0, 'npm run build runs a script of scripts/');
+    const text = read('docker/Dockerfile');
+    const build = text.slice(0, text.search(/^FROM\s.*\bAS runtime\b/im));
+    for (const script of scripts) {
+      assert.ok(
+        new RegExp(`^COPY\\s+(?:\\S+\\s+)*${script.replace(/[.]/g, '\\.')}\\s`, 'm').test(build) ||
+          /^COPY\s+scripts\s/m.test(build),
+        `the build stage does not COPY ${script}, which npm run build runs`,
+      );
+    }
+  });
+
   it('copies only files that exist in the build context', () => {
     const text = read('docker/Dockerfile');
     for (const m of text.matchAll(/^COPY\s+(?!--from)(.+)$/gm)) {
@@ -638,6 +655,24 @@ describe('docker/k8s', () => {
       Object.hasOwn(obj(cm.data, 'data'), String(key)),
       `the ConfigMap has no key ${String(key)}`,
     );
+  });
+
+  it('Deployment: Prometheus scrape annotations name the metrics port and path', () => {
+    const { deployment, container } = deploymentContainer();
+    const template = obj(obj(deployment.spec, 'spec').template, 'pod template');
+    const annotations = obj(
+      obj(template.metadata, 'pod template metadata').annotations,
+      'pod template annotations',
+    );
+    withTempFile('appsettings.json', configMapAppsettings(), (p) => {
+      const { config } = loadFile(p, deploymentEnv(container));
+      assert.equal(config.metrics.enabled, true, 'the ConfigMap serves metrics');
+      assert.equal(annotations['prometheus.io/scrape'], 'true');
+      assert.equal(annotations['prometheus.io/path'], config.metrics.path);
+      const port = Number(annotations['prometheus.io/port']);
+      assert.equal(port, config.server.port, 'metrics are served on server.port');
+      assert.equal(containerPortOf(container, port, 'prometheus.io/port'), config.server.port);
+    });
   });
 
   it('Service targets the container port and selects the pods', () => {

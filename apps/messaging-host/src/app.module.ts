@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { exponentialBackoff } from '@app/ami';
+import { exponentialBackoff, type AmiClientOptions } from '@app/ami';
 import { MessagingModule } from '@app/messaging';
 import { AsteriskModule, type AsteriskLibraryOptions } from '@app/asterisk';
 import { AppConfig } from './config/app-config';
@@ -10,13 +10,24 @@ import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { ApiModule } from './api/api.module';
 import { CrmModule } from './crm/crm.module';
 import { SettingsModule } from './settings/settings.module';
+import { amiClientLogger, amiTrafficTap } from './logging/ami-logging';
+import { AmiMetrics } from './metrics/ami-metrics';
+import { MetricsModule } from './metrics/metrics.module';
+import { ConsoleModule } from './console/console.module';
 import { ClusterModule } from './cluster/cluster.module';
 
-/** What the Asterisk library needs, from the validated `asterisk` block. */
-export function asteriskOptions(config: AppConfig): AsteriskLibraryOptions {
+/**
+ * What the Asterisk library needs, from the validated `asterisk` block; `ami` adds what the
+ * service hooks into the AMI client (its loggers and the metrics observer).
+ */
+export function asteriskOptions(
+  config: AppConfig,
+  ami: Partial<AmiClientOptions> = {},
+): AsteriskLibraryOptions {
   const a = config.asterisk;
   return {
     ami: {
+      ...ami,
       host: a.url,
       port: a.port,
       username: a.userName,
@@ -58,12 +69,22 @@ export class AppModule {
         AppConfigModule.forRoot(config),
         LifecycleModule,
         MessagingModule.forRoot({ defaultLibrary: config.messaging.defaultLibrary }),
-        AsteriskModule.forRoot(asteriskOptions(config)),
+        MetricsModule.forRoot(config),
+        AsteriskModule.forRootAsync({
+          inject: [AmiMetrics],
+          useFactory: (observer: AmiMetrics) =>
+            asteriskOptions(config, {
+              logger: amiClientLogger(),
+              tap: amiTrafficTap(config.logging),
+              observer,
+            }),
+        }),
         HealthModule,
         SettingsModule,
         ClusterModule,
         CrmModule,
         ...(config.api.enabled ? [ApiModule] : []),
+        ...(config.console.enabled ? [ConsoleModule] : []),
         GatewayModule,
       ],
     };

@@ -9,8 +9,12 @@ import { setupApiDocs } from './api/api-docs';
 import { ConfigError } from './config/config.errors';
 import { loadConfig, type LoadedConfig } from './config/config.loader';
 import { createRootLogger, PinoNestLogger } from './logging/pino-logger';
+import { logFileOptions, openLogFile } from './logging/log-files';
+import { LOG_CATEGORIES, unknownCategories } from './logging/log-categories';
 import { ShutdownState } from './lifecycle/shutdown-state';
 import { ClientGateway } from './gateway/client-gateway.service';
+import { AppConfig } from './config/app-config';
+import { EventStreamService } from './events/event-stream.service';
 
 /** sysexits(3) EX_CONFIG: the configuration is unusable. */
 const EXIT_CONFIG = 78;
@@ -32,10 +36,18 @@ function loadOrExit(): LoadedConfig {
 
 async function main(): Promise<void> {
   const { config, warnings, file } = loadOrExit();
-  const root = createRootLogger(config.logging);
+  const logFile = config.logging.toFile
+    ? await openLogFile(logFileOptions(config.logging))
+    : undefined;
+  const root = createRootLogger(config.logging, process.stdout, logFile);
   const log = root.child({ context: 'Main' });
   const nestLogger = new PinoNestLogger(root, config.logging);
   for (const w of warnings) log.warn(w);
+  for (const c of unknownCategories(config.logging)) {
+    log.warn(
+      `logging.levels: '${c}' is no log category; known: ${Object.keys(LOG_CATEGORIES).join(', ')}`,
+    );
+  }
   log.info({ file }, 'configuration loaded');
 
   process.on('unhandledRejection', (reason) => {
@@ -96,6 +108,7 @@ async function shutdown(
   app.get(ShutdownState).begin(signal);
   // CTI sockets get event 14 and a close now, so that they reconnect elsewhere instead of holding the drain.
   app.get(ClientGateway).drain(`shutting down (${signal})`);
+  if (app.get(AppConfig).api.enabled) app.get(EventStreamService).drain();
   log.info({ signal, open: sockets.size }, 'shutting down: not ready, draining connections');
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();

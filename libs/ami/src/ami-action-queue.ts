@@ -1,5 +1,6 @@
 import { AmiActionError } from './ami-action-error';
 import { AmiError, AmiErrorCode } from './ami.errors';
+import { observeAction, type AmiObserver } from './ami-observer';
 import { realAmiTimers, type AmiTimerHandle, type AmiTimers } from './ami-timers';
 import { encodeAction, type AmiActionFields, type AmiFieldValue, type AmiPacket } from './protocol';
 
@@ -43,6 +44,8 @@ export interface AmiActionQueueOptions {
   timers?: AmiTimers;
   /** Prepended to every ActionID (e.g. to tell two clients apart in a trace). Default ''. */
   idPrefix?: string;
+  /** Told each action's outcome and latency (metrics). */
+  observer?: AmiObserver;
 }
 
 type Kind = 'single' | 'list' | 'originate';
@@ -189,6 +192,15 @@ export class AmiActionQueue {
   }
 
   private enqueue<T>(kind: Kind, fields: AmiActionFields, opts: AmiOriginateOptions): Promise<T> {
+    const result = this.enqueueNow<T>(kind, fields, opts);
+    return observeAction(this.options.observer, String(fields.Action ?? ''), result);
+  }
+
+  private enqueueNow<T>(
+    kind: Kind,
+    fields: AmiActionFields,
+    opts: AmiOriginateOptions,
+  ): Promise<T> {
     const action = String(fields.Action ?? '');
     if (this.endedWith) return Promise.reject(this.endedWith);
     if (opts.signal?.aborted) return Promise.reject(abortedError(action, opts.signal));

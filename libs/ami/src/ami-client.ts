@@ -212,7 +212,7 @@ export class AmiClient {
         tap: tap ? (record) => tap({ ...record, conn }) : undefined,
       },
       {
-        onEvent: (packet) => this.events.next(packet),
+        onEvent: (packet) => this.emit(packet),
         onData: () => this.keepalive?.activity(),
         onBanner: () => {
           if (this.socket === socket)
@@ -296,6 +296,7 @@ export class AmiClient {
     this.logger.debug({ attempt: this.attempt, delayMs: delay }, 'AMI: reconnecting');
     this.reconnectTimer = this.timers.setTimeout(() => {
       this.reconnectTimer = undefined;
+      this.options.observer?.reconnecting?.(this.attempt);
       this.connect();
     }, delay);
   }
@@ -339,7 +340,15 @@ export class AmiClient {
       loop: replay.loop,
       timers: this.timers,
       logger: this.logger,
-      onEvent: (packet) => this.events.next(packet),
+      onEvent: (packet) => {
+        const o = this.options.observer;
+        o?.readStart?.();
+        try {
+          this.emit(packet);
+        } finally {
+          o?.readDone?.();
+        }
+      },
     });
     this.setStatus('ready', `replaying ${replay.file}`, scenario.serverVersion);
     this.player.start();
@@ -365,16 +374,24 @@ export class AmiClient {
     return { response };
   }
 
+  /** A broadcast event to the observer, then to the subscribers. */
+  private emit(packet: AmiPacket): void {
+    this.options.observer?.event?.(packet);
+    this.events.next(packet);
+  }
+
   private setStatus(state: AmiState, reason?: string, serverVersion?: string): void {
     if (this.statusSubject.closed) return;
     const prev = this.statusSubject.value;
-    this.statusSubject.next({
+    const status: AmiStatus = {
       state,
       reason,
       serverVersion: serverVersion ?? prev.serverVersion,
       since: this.timers.now(),
       attempt: this.attempt,
-    });
+    };
+    this.options.observer?.status?.(status);
+    this.statusSubject.next(status);
   }
 }
 

@@ -5,6 +5,7 @@ import { AmiActionError } from './ami-action-error';
 import { AmiActionQueue } from './ami-action-queue';
 import { AmiError, AmiErrorCode } from './ami.errors';
 import { silentAmiLogger, type AmiLogger } from './ami-logger';
+import type { AmiObserver } from './ami-observer';
 import { realAmiTimers, type AmiTimerHandle, type AmiTimers } from './ami-timers';
 import { AmiDecoder, type AmiPacket } from './protocol';
 
@@ -62,6 +63,8 @@ export interface AmiSocketOptions {
   timers?: AmiTimers;
   /** Sees every chunk read and written, unredacted (the recorder redacts). */
   tap?: (record: AmiWireRecord) => void;
+  /** Instrumentation hooks (metrics): reads, decode errors, actions. */
+  observer?: AmiObserver;
 }
 
 export interface AmiSocketHandlers {
@@ -124,6 +127,7 @@ export class AmiSocket {
       defaultTimeoutMs: options.actionTimeoutMs,
       maxPending: options.maxPendingActions,
       timers: this.timers,
+      observer: options.observer,
     });
   }
 
@@ -269,6 +273,7 @@ export class AmiSocket {
         onBanner: (version, line) => this.onBanner(version, line),
         onPacket: (packet) => this.onPacket(packet),
         onError: (error) => {
+          this.options.observer?.decodeError?.(error);
           this.logger.warn(
             { err: errorSummary(error), address: this.address },
             'AMI: protocol error, resetting the connection',
@@ -298,7 +303,13 @@ export class AmiSocket {
     // The recorder may keep what it is given past this call.
     if (this.options.tap) this.tap('rx', reused ? Buffer.from(chunk) : chunk);
     this.handlers.onData?.();
-    this.decoder?.push(chunk, reused);
+    const observer = this.options.observer;
+    observer?.readStart?.();
+    try {
+      this.decoder?.push(chunk, reused);
+    } finally {
+      observer?.readDone?.();
+    }
   }
 
   private bannerWaiter: ((line: string) => void) | undefined;

@@ -1,6 +1,7 @@
 export * from './ami.errors';
 export * from './ami-action-error';
 export * from './ami-logger';
+export * from './ami-observer';
 export * from './ami-timers';
 export * from './reconnect-strategy';
 export * from './ami-keepalive';

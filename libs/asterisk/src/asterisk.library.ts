@@ -21,6 +21,7 @@ import {
   MessagingErrorCode,
   MessagingLibrary,
   MessagingLibraryProvider,
+  MsgEventType,
   SingleNodeActionGate,
   type AgentState,
   type Call,
@@ -89,6 +90,8 @@ export class AsteriskLibrary
   private readonly sessions = new Map<string, Set<AsteriskLineSession>>();
   private readonly readinessSubject: BehaviorSubject<Readiness>;
   private readonly noticeSubject = new Subject<TrackerNotice>();
+  /** Every line's events but RAW_DATA, for watchers of the whole PBX (watchAllLines). */
+  private readonly allLines = new Subject<LineEvent>();
   private readonly subs: Subscription[] = [];
   private readonly calls: CallsCommands;
   private readonly originate: OriginateCommands;
@@ -322,10 +325,14 @@ export class AsteriskLibrary
     return false;
   }
 
+  override watchAllLines(): Observable<LineEvent> {
+    return this.allLines.asObservable();
+  }
+
   private deliver(e: LineEvent): void {
     const set = this.sessions.get(e.line);
-    if (!set) return;
-    for (const s of [...set]) s.push(e);
+    if (set) for (const s of [...set]) s.push(e);
+    if (this.allLines.observed && e.type !== MsgEventType.RAW_DATA) this.allLines.next(e);
   }
 
   private onNotice(n: TrackerNotice): void {

@@ -182,4 +182,13 @@ export abstract class MessagingLibrary implements ReadinessReporter {
   internalSizes(): Record<string, number> {
     return {};
   }
+
+  /**
+   * Every line's events (call events, 11, 12, 3; never RAW_DATA) from the moment of subscribing,
+   * for watchers of the whole PBX (the event stream, the web console). `undefined`: this library
+   * cannot; watchers then open the lines they want with `openLine`.
+   */
+  watchAllLines(): Observable<LineEvent> | undefined {
+    return undefined;
+  }
 }

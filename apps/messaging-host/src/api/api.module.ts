@@ -13,6 +13,8 @@ import { DiagnosticsController } from './diagnostics.controller';
 import { LibrariesController } from './libraries.controller';
 import { LinesController } from './lines.controller';
 import { SettingsController } from './settings.controller';
+import { EventStreamService } from '../events/event-stream.service';
+import { EventsController } from '../events/events.controller';
 
 /**
  * The REST API for CRM processes under /api/v1 (on the same port as the gateway and health):
@@ -44,13 +46,16 @@ import { SettingsController } from './settings.controller';
     SettingsController,
     LibrariesController,
     DiagnosticsController,
+    EventsController,
   ],
   providers: [
+    EventStreamService,
     ApiKeyGuard,
     ApiValidationPipe,
     ApiExceptionFilter,
     ApiAuditInterceptor,
     ApiMessagingService,
   ],
+  exports: [EventStreamService],
 })
 export class ApiModule {}

@@ -25,6 +25,9 @@ import {
 } from './config.decorators';
 import { ClusterConfig, ClusterNeedsRedis } from './cluster.config';
 import { CrmConfig, CrmModeHasAddress } from './crm.config';
+import { ConsoleConfig } from './console.config';
+import { EventsConfig } from './events.config';
+import { MetricsConfig } from './metrics.config';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -274,7 +277,7 @@ export class SecurityConfig {
   tokenSecret = '';
 }
 
-export const API_SCOPES = ['read', 'calls', 'settings'] as const;
+export const API_SCOPES = ['read', 'calls', 'settings', 'metrics'] as const;
 export type ApiScope = (typeof API_SCOPES)[number];
 
 export class ApiKeyConfig {
@@ -387,6 +390,20 @@ export class LoggingConfig {
   @IsString()
   @IsNotEmpty()
   dir = 'logs';
+
+  /** A log file is rolled over (a new numbered file) once it reaches this size, MiB. */
+  @ToNumber()
+  @IsInt()
+  @Min(1)
+  @Max(10240)
+  maxFileSizeMb = 10;
+
+  /** Rolled-over files kept besides the current one; older ones are deleted. */
+  @ToNumber()
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  maxFiles = 5;
 }
 
 export class AppConfig {
@@ -418,4 +435,13 @@ export class AppConfig {
   @Nested(() => CrmConfig)
   @CrmModeHasAddress()
   crm = new CrmConfig();
+
+  @Nested(() => MetricsConfig)
+  metrics = new MetricsConfig();
+
+  @Nested(() => EventsConfig)
+  events = new EventsConfig();
+
+  @Nested(() => ConsoleConfig)
+  console = new ConsoleConfig();
 }

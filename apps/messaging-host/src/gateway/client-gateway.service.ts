@@ -3,6 +3,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import {
+  Inject,
   Injectable,
   Logger,
   Optional,
@@ -17,7 +18,7 @@ import { MessagingRegistry } from '@app/messaging';
 import { AppConfig } from '../config/app-config';
 import { LineOwnership, LocalLineOwnership } from '../cluster/line-ownership';
 import { LineSettingsStore } from '../settings/line-settings.store';
-import { ClientSocket } from './client-socket';
+import { ClientSocket, type SocketMode } from './client-socket';
 import type { GatewayContext } from './client-session';
 import {
   SIGNALR_HANDSHAKE_TIMEOUT_MS,
@@ -25,6 +26,7 @@ import {
   hardFrameLimit,
 } from './gateway.constants';
 import { loadTlsOptions } from './gateway-tls';
+import { GATEWAY_OBSERVER, type GatewayObserver } from './gateway-observer';
 import { LineHub } from './line-hub';
 import { LineObserver, OpenConnectionVerifier } from './line-observer';
 import { events } from './protocol/client-protocol';
@@ -68,8 +70,9 @@ export class ClientGateway
     @Optional() negotiation?: NegotiationStore,
     @Optional() observer?: LineObserver,
     @Optional() verifier?: OpenConnectionVerifier,
+    @Optional() @Inject(GATEWAY_OBSERVER) private readonly metrics?: GatewayObserver,
   ) {
-    this.hub = new LineHub(observer ?? undefined);
+    this.hub = new LineHub(observer ?? undefined, metrics);
     this.security = new GatewaySecurity(config.security);
     this.negotiate = new NegotiateHandler(SIGNALR_HUB_PATHS, this.security, Date.now, negotiation);
     this.wss = new WebSocketServer({
@@ -86,6 +89,7 @@ export class ClientGateway
       security: this.security,
       ...(verifier ? { verifier } : {}),
       logger: new Logger('ClientSession'),
+      metrics,
     };
   }
 
@@ -130,10 +134,23 @@ export class ClientGateway
     return a && typeof a === 'object' ? a : undefined;
   }
 
-  /** Connected sockets and bound lines (diagnostics, tests). */
-  stats(): { sockets: number; lines: { line: string; members: number }[]; negotiations: number } {
+  /** Connected sockets (by transport) and bound lines (diagnostics, metrics, tests). */
+  stats(): {
+    sockets: number;
+    transports: Record<SocketMode, number>;
+    lines: { line: string; members: number }[];
+    negotiations: number;
+  } {
+    const transports: Record<SocketMode, number> = {
+      detect: 0,
+      plain: 0,
+      'signalr-handshake': 0,
+      signalr: 0,
+    };
+    for (const s of this.sockets) transports[s.transportMode] += 1;
     return {
       sockets: this.sockets.size,
+      transports,
       lines: this.hub.stats(),
       negotiations: this.negotiate.pendingCount,
     };
@@ -227,6 +244,7 @@ export class ClientGateway
         peer,
         signalR: id !== null,
         onClose: (s) => this.sockets.delete(s),
+        metrics: this.metrics,
       });
       this.sockets.add(client);
       if (id !== null) {

@@ -17,6 +17,7 @@ import {
   type LineOwnership,
 } from '../cluster/line-ownership';
 import { GatewayError, GatewayErrorCode } from './gateway.errors';
+import type { GatewayObserver } from './gateway-observer';
 import type { LineBinding, LineHub, LineMember } from './line-hub';
 import type { OpenConnectionVerifier } from './line-observer';
 import {
@@ -47,6 +48,7 @@ export interface GatewayContext {
   /** A further check of OpenConnection (security.mode crm), when a module provides one. */
   verifier?: OpenConnectionVerifier;
   logger: Logger;
+  metrics?: GatewayObserver;
 }
 
 /** The socket side of a session. */
@@ -107,6 +109,19 @@ const LINE_COMMANDS = new Set([
   'SetWrapUpUserState',
   'SetDnd',
 ]);
+
+/** A command name as a metric label: the protocol's names, anything else 'unknown' (bounded). */
+export function commandLabel(command: string): string {
+  return SESSION_COMMANDS.has(command) || LINE_COMMANDS.has(command) || NOT_IMPLEMENTED.has(command)
+    ? command
+    : 'unknown';
+}
+
+/** A failed command's result as a metric label: its error code (a fixed set), else 'internal'. */
+function resultLabel(err: unknown): string {
+  if (err instanceof GatewayError || err instanceof MessagingCommandError) return err.code;
+  return 'internal';
+}
 
 interface LibraryChoice {
   name: string;
@@ -170,7 +185,9 @@ export class ClientSession implements LineMember {
     const run = async (): Promise<void> => {
       try {
         await this.dispatch(cmd);
+        this.ctx.metrics?.commandDone(commandLabel(cmd.command), 'ok');
       } catch (err) {
+        this.ctx.metrics?.commandDone(commandLabel(cmd.command), resultLabel(err));
         this.fail(err, cmd.command, cmd.commandUId);
       }
     };

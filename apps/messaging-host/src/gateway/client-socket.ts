@@ -3,6 +3,7 @@ import type { WebSocket, RawData } from 'ws';
 import { MsgErrorType } from '@app/messaging';
 import { ClientSession, type GatewayContext, type SessionTransport } from './client-session';
 import { GatewayError, GatewayErrorCode } from './gateway.errors';
+import type { GatewayObserver } from './gateway-observer';
 import type { ServerEvent } from './protocol/client-protocol';
 import {
   HANDSHAKE_OK,
@@ -33,6 +34,7 @@ export interface ClientSocketOptions {
   signalR: boolean;
   /** Called once when the socket is closed (for the gateway's bookkeeping). */
   onClose(socket: ClientSocket): void;
+  metrics?: GatewayObserver;
 }
 
 /** Close codes (RFC 6455). */
@@ -112,6 +114,7 @@ export class ClientSocket implements SessionTransport {
     if (this.closing) return;
     const envelope = event.envelope(connectionUId);
     this.write(this.mode === 'signalr' ? invocationRecord('ServerMessage', envelope) : envelope);
+    this.options.metrics?.eventSent(event.eventType);
   }
 
   closeSoon(reason: string): void {
@@ -126,6 +129,7 @@ export class ClientSocket implements SessionTransport {
   heartbeat(): boolean {
     if (!this.alive) {
       this.logger.warn(`client ${this.peer} did not answer the heartbeat: connection dropped`);
+      this.options.metrics?.clientDropped('silent');
       this.ws.terminate();
       return false;
     }
@@ -164,6 +168,7 @@ export class ClientSocket implements SessionTransport {
         `client ${this.peer} does not read: ${this.ws.bufferedAmount} bytes waiting (server.maxBufferedBytes ${this.options.maxBufferedBytes}); disconnected`,
       );
       this.closing = true;
+      this.options.metrics?.clientDropped('slow');
       this.ws.terminate();
     }
   }

@@ -10,6 +10,7 @@ import {
   type MessagingLibrary,
 } from '@app/messaging';
 import { GatewayError, GatewayErrorCode } from './gateway.errors';
+import type { GatewayObserver } from './gateway-observer';
 import type { LineObserver } from './line-observer';
 import { events, type ServerEvent } from './protocol/client-protocol';
 
@@ -77,8 +78,14 @@ export class LineHub {
   private readonly logger = new Logger(LineHub.name);
   private readonly lines = new Map<string, LineBinding>();
 
-  /** `observer` (the CRM module) watches the lines bound here and decorates their calls. */
-  constructor(private readonly observer?: LineObserver) {
+  /**
+   * `observer` (the CRM module) watches the lines bound here and decorates their calls; `metrics`
+   * is told when a line event reached every socket of its line.
+   */
+  constructor(
+    private readonly observer?: LineObserver,
+    private readonly metrics?: GatewayObserver,
+  ) {
     observer?.attach({
       deliverCall: (line, type, call) => {
         const b = this.lines.get(line);
@@ -219,5 +226,6 @@ export class LineHub {
       if (raw && !m.debugMode) continue;
       m.deliver(ev);
     }
+    this.metrics?.lineEventFannedOut();
   }
 }

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LoggingConfig } from '../config/app-config';
 import { createRootLogger, PinoNestLogger } from './pino-logger';
+import { logFileOptions, openLogFile } from './log-files';
 
 function sink(): { stream: Writable; lines: () => Array<Record<string, unknown>> } {
   const chunks: string[] = [];
@@ -71,10 +72,10 @@ describe('logging', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mh-logs-'));
     const s = sink();
     const c = config({ toFile: true, dir });
-    const root = createRootLogger(c, s.stream);
+    const root = createRootLogger(c, s.stream, await openLogFile(logFileOptions(c)));
     root.info('to both');
     // The file stream writes asynchronously: wait (bounded) until the line is there.
-    const file = join(dir, 'messaging-host.log');
+    const file = join(dir, 'messaging-host.1.log');
     let text = '';
     for (let i = 0; i < 100 && !text.includes('to both'); i++) {
       await new Promise((r) => setTimeout(r, 20));

@@ -1,6 +1,9 @@
-import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import pino, { type Logger, type LevelWithSilent, type StreamEntry } from 'pino';
+import pino, {
+  type DestinationStream,
+  type Logger,
+  type LevelWithSilent,
+  type StreamEntry,
+} from 'pino';
 import type { LoggerService, LogLevel as NestLogLevel } from '@nestjs/common';
 import type { LoggingConfig, LogLevel } from '../config/app-config';
 
@@ -39,25 +42,20 @@ const ORDER: Record<LogLevel, number> = {
 };
 
 /**
- * The root logger: JSON lines to stdout, and to `<dir>/messaging-host.log` when toFile is on.
- * Its own level is the most verbose of the global and per-category levels, so that a category may
- * log below the global level; each category's child carries its own level.
+ * The root logger: JSON lines to stdout, and to `file` (the rolling log files of logging.toFile,
+ * opened by log-files.ts) when given. Its own level is the most verbose of the global and
+ * per-category levels, so that a category may log below the global level; each category's child
+ * carries its own level.
  */
 export function createRootLogger(
   config: LoggingConfig,
   stdout: NodeJS.WritableStream = process.stdout,
+  file?: DestinationStream,
 ): Logger {
   const levels = [config.level, ...Object.values(config.levels)];
   const rootLevel = levels.reduce((a, b) => (ORDER[b] < ORDER[a] ? b : a), config.level);
   const streams: StreamEntry[] = [{ level: 'trace', stream: stdout }];
-  if (config.toFile) {
-    const dir = resolve(config.dir);
-    mkdirSync(dir, { recursive: true });
-    streams.push({
-      level: 'trace',
-      stream: pino.destination({ dest: join(dir, 'messaging-host.log'), mkdir: true, sync: false }),
-    });
-  }
+  if (file) streams.push({ level: 'trace', stream: file });
   return pino(
     {
       level: rootLevel as LevelWithSilent,

@@ -47,6 +47,9 @@ export class FakeMessagingLibrary extends MessagingLibrary {
   readonly opened: { line: string; settings: LineSettings | undefined }[] = [];
   private readonly calls = new Map<string, Call>();
   private readonly streams = new Map<string, Subject<LineEvent>>();
+  private readonly all = new Subject<LineEvent>();
+  /** Whether watchAllLines() streams (false: the library cannot, as a library without it). */
+  allLines = true;
   private seq = 0;
   caps: LibraryCapabilities = {
     answerCall: false,
@@ -86,6 +89,9 @@ export class FakeMessagingLibrary extends MessagingLibrary {
   lineStatus(line: string): LineStatus {
     return { line, calls: this.activeCalls(line), queues: [], agentState: this.agent };
   }
+  override watchAllLines(): Observable<LineEvent> | undefined {
+    return this.allLines ? this.all.asObservable() : undefined;
+  }
 
   agent: AgentState = { code: 'Active', wrapUp: false, paused: false };
 
@@ -100,6 +106,7 @@ export class FakeMessagingLibrary extends MessagingLibrary {
 
   emit(event: LineEvent): void {
     this.stream(event.line).next(event);
+    if (event.type !== MsgEventType.RAW_DATA) this.all.next(event);
   }
 
   /** A new call on `line` in ALERTING (event 5). */

@@ -1,0 +1,19 @@
+// Types of parse-prometheus-text-format (the package ships none), as its README documents them.
+declare module 'parse-prometheus-text-format' {
+  export interface ParsedSample {
+    value?: string;
+    labels?: Record<string, string>;
+    buckets?: Record<string, string>;
+    quantiles?: Record<string, string>;
+    count?: string;
+    sum?: string;
+  }
+  export interface ParsedFamily {
+    name: string;
+    help: string;
+    type: 'COUNTER' | 'GAUGE' | 'HISTOGRAM' | 'SUMMARY' | 'UNTYPED';
+    metrics: ParsedSample[];
+  }
+  function parsePrometheusTextFormat(text: string): ParsedFamily[];
+  export default parsePrometheusTextFormat;
+}
