@@ -288,6 +288,7 @@ export class AsteriskLibrary
         return a !== undefined && (a.code !== 'Active' || !!a.reason || a.wrapUp || a.autoPaused);
       }).length,
       agentLines: this.queues.agents.lines().length,
+      agentEffectsWaiting: this.queues.pendingEffects,
       earlyOriginateResponses: this.originate.earlyResponses,
       holdsRunning: this.parking.running,
       amiPendingActions: ami.pending,
