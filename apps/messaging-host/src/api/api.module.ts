@@ -9,6 +9,7 @@ import { ApiKeyGuard, type RequestWithCaller } from './api-key.guard';
 import { ApiMessagingService } from './api-messaging.service';
 import { ApiValidationPipe } from './api-validation.pipe';
 import { CallsController } from './calls.controller';
+import { DiagnosticsController } from './diagnostics.controller';
 import { LibrariesController } from './libraries.controller';
 import { LinesController } from './lines.controller';
 import { SettingsController } from './settings.controller';
@@ -44,6 +45,7 @@ import { EventsController } from '../events/events.controller';
     LinesController,
     SettingsController,
     LibrariesController,
+    DiagnosticsController,
     EventsController,
   ],
   providers: [
