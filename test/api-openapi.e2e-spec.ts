@@ -27,6 +27,7 @@ const ROUTES = [
   'patch /api/v1/lines/{line}/settings',
   'delete /api/v1/lines/{line}/settings',
   'get /api/v1/libraries',
+  'get /api/v1/diagnostics/sizes',
   'get /api/v1/events',
 ];
 

@@ -495,4 +495,30 @@ describe('REST /api/v1 over a recording messaging library', () => {
       ],
     });
   });
+
+  it("GET /diagnostics/sizes gives the library's internal sizes, the gateway's and the process memory", async () => {
+    const res = await http().get('/api/v1/diagnostics/sizes').set(auth).expect(200);
+    const body = res.body as {
+      library: string;
+      sizes: Record<string, number>;
+      gateway: Record<string, number>;
+      process: Record<string, number>;
+    };
+    assert.equal(body.library, 'recording');
+    // The recording library reports its live calls; the API alone serves no CTI gateway.
+    assert.deepEqual(body.sizes, { calls: 0 });
+    assert.deepEqual(body.gateway, { sockets: 0, lines: 0, members: 0, negotiations: 0 });
+    assert.ok(body.process['rssBytes']! > 0 && body.process['heapUsedBytes']! > 0);
+    const call = await http()
+      .post('/api/v1/calls')
+      .set(auth)
+      .send({ line: '305', number: '79001234567' })
+      .expect(202);
+    const after = await http().get('/api/v1/diagnostics/sizes').set(auth).expect(200);
+    assert.deepEqual((after.body as { sizes: unknown }).sizes, { calls: 1 });
+    await http()
+      .delete(`/api/v1/calls/${(call.body as { id: string }).id}`)
+      .set(auth)
+      .expect(204);
+  });
 });

@@ -58,6 +58,10 @@ export class RecordingMessagingLibrary extends MessagingLibrary {
     this.ready$.next(r);
   }
 
+  override internalSizes(): Record<string, number> {
+    return { calls: this.calls.size };
+  }
+
   capabilities(): LibraryCapabilities {
     return {
       answerCall: true,

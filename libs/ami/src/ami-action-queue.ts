@@ -110,6 +110,11 @@ export class AmiActionQueue {
     return this.pending.size;
   }
 
+  /** Actions given up on whose late answer is still expected (bounded). */
+  get abandonedSize(): number {
+    return this.abandoned.size;
+  }
+
   /** True after end(): every new action fails at once. */
   get ended(): boolean {
     return this.endedWith !== undefined;

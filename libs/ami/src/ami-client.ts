@@ -103,6 +103,12 @@ export class AmiClient {
     return this.statusSubject.value.state === 'ready';
   }
 
+  /** Actions of the current connection waiting for an answer, and given up on (late answers dropped). */
+  get pendingActions(): { pending: number; abandoned: number } {
+    const q = this.socket?.queue;
+    return { pending: q?.size ?? 0, abandoned: q?.abandonedSize ?? 0 };
+  }
+
   /** Whether packets come from a scenario file. */
   get replaying(): boolean {
     return this.options.replay !== undefined;

@@ -298,6 +298,35 @@ export class AsteriskLibrary
     return { line: c.line, call: this.tracker.toCall(c) };
   }
 
+  /**
+   * The tracker's tables, the line sessions, agent states, early OriginateResponses, running
+   * holds and the AMI actions waiting: all back to idle once no call is up and no panel is open
+   * (per line, bounded by the lines: queueMembers/queueLines, Asterisk's queue members, and
+   * agentLines, the agent states kept).
+   */
+  override internalSizes(): Record<string, number> {
+    let sessions = 0;
+    for (const set of this.sessions.values()) sessions += set.size;
+    const ami = this.client.pendingActions;
+    return {
+      ...this.tracker.internalSizes(),
+      sessions,
+      sessionLines: this.sessions.size,
+      // Lines whose agent state is not the default (Active, not paused): 0 when idle. The store
+      // also keeps default entries, one per line ever auto-paused (agentLines: bounded by lines).
+      agents: this.queues.agents.lines().filter((l) => {
+        const a = this.queues.agents.get(l);
+        return a !== undefined && (a.code !== 'Active' || !!a.reason || a.wrapUp || a.autoPaused);
+      }).length,
+      agentLines: this.queues.agents.lines().length,
+      agentEffectsWaiting: this.queues.pendingEffects,
+      earlyOriginateResponses: this.originate.earlyResponses,
+      holdsRunning: this.parking.running,
+      amiPendingActions: ami.pending,
+      amiAbandonedActions: ami.abandoned,
+    };
+  }
+
   lineStatus(line: string): LineStatus {
     const key = this.lineKey(line);
     return {

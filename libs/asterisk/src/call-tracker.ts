@@ -199,6 +199,30 @@ export class CallTracker {
     };
   }
 
+  /**
+   * Every table's size (memory checks): each is 0 with no call up, except `queueMembers` (the
+   * queues' members, as Asterisk has them) and `queueLines` (lines that are members).
+   */
+  internalSizes(): Record<string, number> {
+    let members = 0;
+    for (const m of this.queues.queues.values()) members += m.size;
+    let lineCalls = 0;
+    for (const l of this.calls.lineCalls.values()) lineCalls += l.length;
+    return {
+      ...this.sizes(),
+      channelNames: this.table.uidByName.size,
+      busyLines: this.calls.lineCalls.size,
+      lineCalls,
+      parkees: this.parking.callsByParkee.size,
+      consults: this.transfers.consultsByRemote.size,
+      pendingOriginates: this.originate.pending.length,
+      resyncSeen: this.resync.seenSinceResync?.size ?? 0,
+      resyncGone: this.resync.goneSinceResync?.size ?? 0,
+      queueLines: this.queues.queues.size,
+      queueMembers: members,
+    };
+  }
+
   featuresOf(call: TrackedCall): number {
     return this.calls.featuresOf(call);
   }

@@ -176,6 +176,14 @@ export abstract class MessagingLibrary implements ReadinessReporter {
   abstract lineStatus(line: string): LineStatus;
 
   /**
+   * Numbers of live internal objects by name (calls, channels, pending actions ...) for memory
+   * diagnostics: each is back to its idle value once no call is up. None by default.
+   */
+  internalSizes(): Record<string, number> {
+    return {};
+  }
+
+  /**
    * Every line's events (call events, 11, 12, 3; never RAW_DATA) from the moment of subscribing,
    * for watchers of the whole PBX (the event stream, the web console). `undefined`: this library
    * cannot; watchers then open the lines they want with `openLine`.

@@ -11,6 +11,7 @@ import { ApiLimits } from './api-limits';
 import { ApiMessagingService } from './api-messaging.service';
 import { ApiValidationPipe } from './api-validation.pipe';
 import { CallsController } from './calls.controller';
+import { DiagnosticsController } from './diagnostics.controller';
 import { LibrariesController } from './libraries.controller';
 import { LinesController } from './lines.controller';
 import { SettingsController } from './settings.controller';
@@ -46,6 +47,7 @@ import { EventsController } from '../events/events.controller';
     LinesController,
     SettingsController,
     LibrariesController,
+    DiagnosticsController,
     EventsController,
   ],
   providers: [

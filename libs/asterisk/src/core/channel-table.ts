@@ -5,6 +5,7 @@
  */
 import type { AmiPacketView } from '../asterisk.types';
 import type { LineNaming } from './line-naming';
+import { ownString as own } from './own-string';
 import type { Chan } from './tracker-model';
 
 export const UNKNOWN = '<unknown>';
@@ -12,14 +13,6 @@ export const UNKNOWN = '<unknown>';
 /** Whether Asterisk gave a value (not empty, not `<unknown>`). */
 export function known(v: string | undefined): v is string {
   return v !== undefined && v !== '' && v !== UNKNOWN;
-}
-
-/**
- * A copy of `s` that does not keep its source alive: the decoder's values are slices of a whole
- * socket read, and a channel name kept for the life of a call would pin that read in memory.
- */
-function own(s: string): string {
-  return s.length < 13 ? s : (' ' + s).slice(1);
 }
 
 export class ChannelTable {
@@ -54,7 +47,7 @@ export class ChannelTable {
       if (name.startsWith('Local/')) {
         const semi = name.lastIndexOf(';');
         if (semi > 0) {
-          ch.localBase = name.slice(0, semi);
+          ch.localBase = ch.name.slice(0, semi);
           ch.localHalf = name.slice(semi + 1) === '2' ? 2 : 1;
         }
       } else {
@@ -140,15 +133,15 @@ export class ChannelTable {
     const ch = uid ? this.channels.get(uid) : undefined;
     if (!ch || !name) return;
     if (this.uidByName.get(ch.name) === uid) this.uidByName.delete(ch.name);
-    ch.name = name;
-    this.uidByName.set(name, ch.uid);
+    ch.name = own(name);
+    this.uidByName.set(ch.name, ch.uid);
   }
 
   /** A resync snapshot's bridge of `ch` (`bridge` empty: in none, unless an event said otherwise). */
   snapshotBridge(ch: Chan, bridge: string | undefined, seenSince: boolean): void {
     if (bridge) {
       if (ch.bridge && ch.bridge !== bridge) this.bridges.get(ch.bridge)?.delete(ch.uid);
-      ch.bridge = bridge;
+      ch.bridge = own(bridge);
       this.bridgeOf(bridge)!.add(ch.uid);
     } else if (ch.bridge && !seenSince) {
       this.bridges.get(ch.bridge)?.delete(ch.uid);

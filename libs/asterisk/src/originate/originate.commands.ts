@@ -1,11 +1,12 @@
 /**
  * Owns the Originate commands: MakeCall, sending an Originate of a line's device, and waiting for
- * its OriginateResponse (`originateResponses`: the ones that came before their action's answer;
- * written only here). May not touch the tracker's state: only the CommandKit's queries.
+ * its OriginateResponse (`originateResponses`: the ones that came before their action's answer,
+ * kept only while an async Originate of ours waits for its answer; written only here). May not
+ * touch the tracker's state: only the CommandKit's queries.
  */
 import { randomUUID } from 'node:crypto';
 import type { Subscription } from 'rxjs';
-import type { AmiActionFields, AmiPacket } from '@app/ami';
+import { AmiPacket, type AmiActionFields } from '@app/ami';
 import {
   MessagingCommandError,
   MessagingErrorCode,
@@ -15,6 +16,7 @@ import {
 } from '@app/messaging';
 import { autoAnswerVariables } from '../core/answer-mode';
 import type { CommandKit } from '../core/command-kit';
+import { ownString } from '../core/own-string';
 import type { TrackedCall, TrackerNotice } from '../core/tracker-model';
 
 /** OriginateResponse Reason codes (Asterisk's AST_CONTROL_*). */
@@ -26,9 +28,18 @@ const ORIGINATE_REASONS: Record<string, string> = {
   '8': 'congestion',
 };
 
+/** An early OriginateResponse is dropped after this even if an Originate of ours still waits. */
+const EARLY_RESPONSE_MS = 60_000;
+
 export class OriginateCommands {
-  /** OriginateResponses by ActionID that arrived before their action's answer was handled. */
-  private readonly originateResponses = new Map<string, AmiPacket>();
+  /**
+   * OriginateResponses by ActionID that arrived before their action's answer was handled (copies:
+   * not slices of the socket read), with when they came. Empty whenever no async Originate of ours
+   * waits for its answer: the responses of other applications' Originates are not kept.
+   */
+  private readonly originateResponses = new Map<string, { packet: AmiPacket; at: number }>();
+  /** Async Originates sent whose early OriginateResponse has not been looked for yet. */
+  private waiting = 0;
 
   constructor(private readonly kit: CommandKit) {}
 
@@ -46,31 +57,63 @@ export class OriginateCommands {
     };
   }
 
-  /** Keeps an OriginateResponse notice for the Originate whose answer has not been handled yet. */
+  /**
+   * Keeps an OriginateResponse that may belong to an async Originate of ours whose answer has not
+   * been handled yet (it can come in the same read, before the answer's promise settles).
+   */
   noteResponse(n: Extract<TrackerNotice, { kind: 'originate-response' }>): void {
-    this.originateResponses.set(n.actionId, n.packet as AmiPacket);
-    if (this.originateResponses.size > 200) {
-      this.originateResponses.delete(this.originateResponses.keys().next().value!);
+    if (this.waiting === 0) return;
+    const now = Date.now();
+    for (const [id, e] of this.originateResponses) {
+      if (now - e.at < EARLY_RESPONSE_MS && this.originateResponses.size < 1000) break;
+      this.originateResponses.delete(id);
     }
+    const p = n.packet as AmiPacket;
+    this.originateResponses.set(ownString(n.actionId), {
+      packet: new AmiPacket(p.keys.map(ownString), p.values.map(ownString)),
+      at: now,
+    });
   }
 
-  /** An Originate of the line's device: resolves with the action's answer; the outcome comes later. */
-  async sendOriginate(fields: AmiActionFields): Promise<AmiPacket> {
-    const ring = this.kit.options.originateTimeoutMs ?? 30_000;
-    const sync = String(fields['Async']) !== 'true';
-    return this.kit.act(
-      fields,
-      sync ? ring + (this.kit.options.ami.actionTimeoutMs ?? 10_000) : undefined,
-    );
+  /** Early OriginateResponses kept now (memory checks: 0 when no Originate of ours waits). */
+  get earlyResponses(): number {
+    return this.originateResponses.size;
   }
 
   /**
-   * The OriginateResponse of an Originate (by ActionID); undefined when none can come any more: the
-   * connection dropped, or the ring time and the command timeout passed.
+   * An Originate of the line's device: resolves with the action's answer; the outcome comes later.
+   * After an async one is answered, its caller must call originateOutcome() with the answer's id.
    */
-  originateOutcome(actionId: string | undefined): Promise<AmiPacket | undefined> {
-    const early = actionId ? this.originateResponses.get(actionId) : undefined;
+  async sendOriginate(fields: AmiActionFields): Promise<AmiPacket> {
+    const ring = this.kit.options.originateTimeoutMs ?? 30_000;
+    const sync = String(fields['Async']) !== 'true';
+    if (sync) return this.kit.act(fields, ring + (this.kit.options.ami.actionTimeoutMs ?? 10_000));
+    this.waiting += 1;
+    try {
+      return await this.kit.act(fields);
+    } catch (err) {
+      this.settled(undefined);
+      throw err;
+    }
+  }
+
+  /** An async Originate's early response was looked for (or none can come): forget what is kept for it. */
+  private settled(actionId: string | undefined): void {
+    if (actionId !== undefined) this.originateResponses.delete(actionId);
+    this.waiting = Math.max(0, this.waiting - 1);
+    if (this.waiting === 0) this.originateResponses.clear();
+  }
+
+  /**
+   * The OriginateResponse of an async Originate (by its answer's ActionID); undefined when none
+   * can come any more: the connection dropped, or the ring time and the command timeout passed.
+   */
+  originateOutcome(actionIdIn: string | undefined): Promise<AmiPacket | undefined> {
+    const early = actionIdIn ? this.originateResponses.get(actionIdIn)?.packet : undefined;
+    this.settled(actionIdIn);
     if (early) return Promise.resolve(early);
+    // Kept in the subscription below for up to the ring time: a copy, not a slice of the read.
+    const actionId = actionIdIn === undefined ? undefined : ownString(actionIdIn);
     return new Promise<AmiPacket | undefined>((resolve) => {
       const subs: Subscription[] = [];
       let finished = false;

@@ -26,6 +26,11 @@ export class ParkingCommands {
     private readonly originate: OriginateCommands,
   ) {}
 
+  /** HoldCall toggles running now (memory checks). */
+  get running(): number {
+    return this.holding.size;
+  }
+
   async holdCall(line: string, settings: LineSettings, callId: string): Promise<HoldResult> {
     const c = this.kit.own(line, callId);
     // A second toggle while one runs (a double click) gets the same answer, not a second action.

@@ -9,6 +9,7 @@ import type { AmiPacketView } from '../asterisk.types';
 import type { ChannelTable } from '../core/channel-table';
 import type { LineCalls } from '../core/line-calls';
 import type { LineNaming } from '../core/line-naming';
+import { ownString } from '../core/own-string';
 import type { Chan, TrackedCall, TrackerSink } from '../core/tracker-model';
 import type { OriginateTracker } from '../originate/originate.tracker';
 
@@ -41,10 +42,13 @@ export class ParkingTracker {
   }
 
   onParkedCall(p: AmiPacketView): void {
-    const parkee = p.get('ParkeeUniqueid');
-    const space = p.get('ParkingSpace') ?? '';
-    if (!parkee) return;
-    this.parked.set(parkee, { space, lot: p.get('Parkinglot') ?? '' });
+    const parkeeId = p.get('ParkeeUniqueid');
+    if (!parkeeId) return;
+    // Kept while the call is parked: copies, not slices of the socket read.
+    const parkee = ownString(parkeeId);
+    const space = ownString(p.get('ParkingSpace') ?? '');
+    const lot = p.get('Parkinglot');
+    this.parked.set(parkee, { space, lot: ownString(lot ?? '') });
     let call = this.callsByParkee.get(parkee);
     if (!call) {
       for (const list of this.lineCalls.values()) {
@@ -69,7 +73,7 @@ export class ParkingTracker {
     call.parkee = parkee;
     call.remote = parkee;
     call.parkingSpace = space;
-    call.parkingLot = p.get('Parkinglot');
+    call.parkingLot = lot === undefined ? undefined : this.parked.get(parkee)!.lot;
     this.callsByParkee.set(parkee, call);
     this.calls.transition(call, CallState.HOLDED);
     this.sink.notice({ kind: 'parked', call, space, parkee });

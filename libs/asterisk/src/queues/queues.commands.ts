@@ -32,6 +32,9 @@ function wantsPause(a: Readonly<SharedAgentState>): boolean {
 const NO_AGENT: Readonly<SharedAgentState> = { code: 'Active', wrapUp: false, autoPaused: false };
 
 export class QueuesCommands {
+  /** Automatic pause effects of a line waiting for the gate: they run in order, one at a time. */
+  private readonly acting = new Map<string, Promise<void>>();
+
   constructor(
     private readonly kit: CommandKit,
     /** Where the agent states live (shared by the nodes of a cluster). */
@@ -88,14 +91,27 @@ export class QueuesCommands {
     return next;
   }
 
-  /** Runs `effect` when this node is the one that acts on the line (gate), never twice at once. */
+  /**
+   * Runs `effect` when this node is the one that acts on the line (gate), after the line's earlier
+   * effects: the gate answers asynchronously, and a call that connects and ends before it did
+   * would otherwise see its unpause checked before its pause was recorded (the line left paused).
+   */
   private whenActing(line: string, what: string, effect: () => void): void {
-    this.gate.mayAct(line).then(
-      (ok) => {
+    const run = (this.acting.get(line) ?? Promise.resolve())
+      .then(() => this.gate.mayAct(line))
+      .then((ok) => {
         if (ok) effect();
-      },
-      (err: unknown) => this.kit.log.warn(`${what} of line ${line}: ${String(err)}`),
-    );
+      })
+      .catch((err: unknown) => this.kit.log.warn(`${what} of line ${line}: ${String(err)}`));
+    this.acting.set(line, run);
+    void run.then(() => {
+      if (this.acting.get(line) === run) this.acting.delete(line);
+    });
+  }
+
+  /** Lines whose automatic pause effects wait for the gate (memory checks: 0 when idle). */
+  get pendingEffects(): number {
+    return this.acting.size;
   }
 
   /** Whether the agent chose not to take queue calls (a not-ready state or wrap-up). */
@@ -144,7 +160,8 @@ export class QueuesCommands {
   }
 
   private autoUnpause(line: string): void {
-    if (!this.agents.get(line)?.autoPaused) return;
+    // Nothing to undo, unless a pause still waits for the gate (it runs first, see whenActing).
+    if (!this.agents.get(line)?.autoPaused && !this.acting.has(line)) return;
     this.whenActing(line, 'auto unpause', () => {
       if (!this.agents.get(line)?.autoPaused) return;
       this.write(line, { autoPaused: false });

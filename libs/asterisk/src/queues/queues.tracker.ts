@@ -4,6 +4,7 @@
  */
 import type { AmiPacketView, QueueMemberState } from '../asterisk.types';
 import type { LineNaming } from '../core/line-naming';
+import { ownString } from '../core/own-string';
 import type { TrackerSink } from '../core/tracker-model';
 
 export class QueuesTracker {
@@ -25,18 +26,19 @@ export class QueuesTracker {
     const queue = p.get('Queue');
     if (!line || !queue) return;
     let m = this.queues.get(line);
-    if (!m) this.queues.set(line, (m = new Map()));
+    if (!m) this.queues.set(ownString(line), (m = new Map()));
     const reason = p.get('PausedReason') ?? p.get('Reason');
+    // Kept until the next event of the member: copies, not slices of the socket read.
     const member: QueueMemberState = {
-      line,
-      queue,
-      iface,
+      line: ownString(line),
+      queue: ownString(queue),
+      iface: ownString(iface),
       status: Number(p.get('Status') ?? 0),
       paused: p.get('Paused') === '1',
       inCall: p.get('InCall') === '1',
-      ...(reason ? { reason } : {}),
+      ...(reason ? { reason: ownString(reason) } : {}),
     };
-    m.set(queue, member);
+    m.set(member.queue, member);
     this.sink.notice({ kind: 'queue-member', member, event: ev });
   }
 

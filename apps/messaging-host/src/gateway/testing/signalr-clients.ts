@@ -97,15 +97,15 @@ function webSocketFor(ca: Buffer | undefined, origin: string): typeof WebSocket 
   } as typeof WebSocket;
 }
 
-/** Connects a real SignalR client of the given major to `url` (http(s)://host:port/path). */
-export async function connectSignalR(
+/** A real SignalR HubConnection of the given major to `url` (http(s)://host:port/path), not started. */
+export function signalRConnection(
   major: SignalRMajor,
   url: string,
   opts: { ca?: Buffer; origin?: string } = {},
-): Promise<SignalRCtiClient> {
+): HubConnectionLike {
   const mod = SIGNALR_CLIENTS[major];
   const origin = opts.origin ?? 'http://crm.example.test';
-  const connection = new mod.HubConnectionBuilder()
+  return new mod.HubConnectionBuilder()
     .withUrl(url, {
       transport: mod.HttpTransportType.WebSockets,
       httpClient: httpClientFor(mod, opts.ca, origin),
@@ -113,6 +113,15 @@ export async function connectSignalR(
     })
     .configureLogging(mod.LogLevel.None)
     .build();
+}
+
+/** Connects a real SignalR client of the given major to `url` (http(s)://host:port/path). */
+export async function connectSignalR(
+  major: SignalRMajor,
+  url: string,
+  opts: { ca?: Buffer; origin?: string } = {},
+): Promise<SignalRCtiClient> {
+  const connection = signalRConnection(major, url, opts);
   const client = new SignalRCtiClient(connection);
   await connection.start();
   return client;
