@@ -12,7 +12,7 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { BehaviorSubject, Subject, type Observable, type Subscription } from 'rxjs';
-import { AmiClient, type AmiLogger, type AmiStatus } from '@app/ami';
+import { AmiClient, type AmiStatus } from '@app/ami';
 import {
   AgentStateStore,
   LineActionGate,
@@ -36,6 +36,7 @@ import {
   type Readiness,
 } from '@app/messaging';
 import { AsteriskLineSession } from './asterisk-line-session';
+import { amiLoggerFrom } from './asterisk-logger';
 import {
   ASTERISK_LIBRARY_OPTIONS,
   type AsteriskLibraryOptions,
@@ -54,20 +55,6 @@ import { TransfersCommands } from './transfers/transfers.commands';
 export { AsteriskLineSession } from './asterisk-line-session';
 
 const LINE_RE = /^[A-Za-z0-9_.+-]{1,64}$/;
-
-/** Bridges the library's logger to the AMI client's pino-style logger. */
-function amiLoggerFrom(log: AsteriskLogger): AmiLogger {
-  const fmt = (obj: object, msg?: string): string => {
-    const extra = Object.keys(obj).length ? ` ${JSON.stringify(obj)}` : '';
-    return `${msg ?? ''}${extra}`;
-  };
-  return {
-    debug: (o, m) => log.debug(fmt(o, m)),
-    info: (o, m) => log.log(fmt(o, m)),
-    warn: (o, m) => log.warn(fmt(o, m)),
-    error: (o, m) => log.error(fmt(o, m)),
-  };
-}
 
 /**
  * The Asterisk AMI messaging library: one AMI connection, the call tracker, the line sessions, and
@@ -302,14 +289,7 @@ export class AsteriskLibrary
       ...this.tracker.internalSizes(),
       sessions,
       sessionLines: this.sessions.size,
-      // Lines whose agent state is not the default (Active, not paused): 0 when idle. The store
-      // also keeps default entries, one per line ever auto-paused (agentLines: bounded by lines).
-      agents: this.queues.agents.lines().filter((l) => {
-        const a = this.queues.agents.get(l);
-        return a !== undefined && (a.code !== 'Active' || !!a.reason || a.wrapUp || a.autoPaused);
-      }).length,
-      agentLines: this.queues.agents.lines().length,
-      agentEffectsWaiting: this.queues.pendingEffects,
+      ...this.queues.sizes(),
       earlyOriginateResponses: this.originate.earlyResponses,
       holdsRunning: this.parking.running,
       amiPendingActions: ami.pending,
