@@ -12,7 +12,7 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { BehaviorSubject, Subject, type Observable, type Subscription } from 'rxjs';
-import { AmiClient, type AmiLogger, type AmiStatus } from '@app/ami';
+import { AmiClient, type AmiStatus } from '@app/ami';
 import {
   LINE_NAME_PATTERN,
   LINE_NAME_RULE,
@@ -38,6 +38,7 @@ import {
   type Readiness,
 } from '@app/messaging';
 import { AsteriskLineSession } from './asterisk-line-session';
+import { amiLoggerFrom } from './asterisk-logger';
 import {
   ASTERISK_LIBRARY_OPTIONS,
   type AsteriskLibraryOptions,
@@ -54,20 +55,6 @@ import { ResyncCommands } from './resync/resync.commands';
 import { TransfersCommands } from './transfers/transfers.commands';
 
 export { AsteriskLineSession } from './asterisk-line-session';
-
-/** Bridges the library's logger to the AMI client's pino-style logger. */
-function amiLoggerFrom(log: AsteriskLogger): AmiLogger {
-  const fmt = (obj: object, msg?: string): string => {
-    const extra = Object.keys(obj).length ? ` ${JSON.stringify(obj)}` : '';
-    return `${msg ?? ''}${extra}`;
-  };
-  return {
-    debug: (o, m) => log.debug(fmt(o, m)),
-    info: (o, m) => log.log(fmt(o, m)),
-    warn: (o, m) => log.warn(fmt(o, m)),
-    error: (o, m) => log.error(fmt(o, m)),
-  };
-}
 
 /**
  * The Asterisk AMI messaging library: one AMI connection, the call tracker, the line sessions, and
@@ -279,11 +266,7 @@ export class AsteriskLibrary
     return this.tracker.activeCalls(this.lineKey(line));
   }
 
-  /**
-   * The key of a line as the channel driver compares device names (chan_sip: without regard to
-   * case, so `OFFICE` is the line `office`; others exactly): what the tracker and the sessions
-   * are keyed by. Every entry point taking a line goes through it.
-   */
+  /** A line's key (chan_sip: lower case, others exact): every entry point taking a line uses it. */
   lineKey(line: string): string {
     return this.tracker.lineKey(line);
   }
@@ -312,14 +295,7 @@ export class AsteriskLibrary
       ...this.tracker.internalSizes(),
       sessions,
       sessionLines: this.sessions.size,
-      // Lines whose agent state is not the default (Active, not paused): 0 when idle. The store
-      // also keeps default entries, one per line ever auto-paused (agentLines: bounded by lines).
-      agents: this.queues.agents.lines().filter((l) => {
-        const a = this.queues.agents.get(l);
-        return a !== undefined && (a.code !== 'Active' || !!a.reason || a.wrapUp || a.autoPaused);
-      }).length,
-      agentLines: this.queues.agents.lines().length,
-      agentEffectsWaiting: this.queues.pendingEffects,
+      ...this.queues.sizes(),
       earlyOriginateResponses: this.originate.earlyResponses,
       holdsRunning: this.parking.running,
       amiPendingActions: ami.pending,

@@ -114,6 +114,20 @@ export class QueuesCommands {
     return this.acting.size;
   }
 
+  /**
+   * What this room keeps, for memory checks: `agents`, lines whose agent state is not the default
+   * (Active, not paused; 0 when idle); `agentLines`, entries the store keeps (default ones too, one
+   * per line ever auto-paused: bounded by lines); `agentEffectsWaiting`, as pendingEffects.
+   */
+  sizes(): { agents: number; agentLines: number; agentEffectsWaiting: number } {
+    const lines = this.agents.lines();
+    const agents = lines.filter((l) => {
+      const a = this.agents.get(l);
+      return a !== undefined && (a.code !== 'Active' || !!a.reason || a.wrapUp || a.autoPaused);
+    }).length;
+    return { agents, agentLines: lines.length, agentEffectsWaiting: this.acting.size };
+  }
+
   /** Whether the agent chose not to take queue calls (a not-ready state or wrap-up). */
   private agentWantsPause(line: string): boolean {
     return wantsPause(this.agentOf(line));
