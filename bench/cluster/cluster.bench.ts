@@ -16,40 +16,22 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { WebSocket } from 'ws';
 import { FakeAmiServer } from '@app/ami/testing';
 import { inboundCall, type FlowPacket } from '../fanout/call-flow';
+import {
+  Recorder,
+  connectAll,
+  gatewayClient,
+  lineOf,
+  parseFanoutOptions,
+  type FanoutOptions,
+} from '../fanout/fanout-clients';
 import { startCluster } from '../../test/support/cluster-harness';
 import { startService } from '../../test/support/service-process';
 
-interface Options {
-  clients: number;
-  lines: number;
-  rate: number;
-  seconds: number;
-  concurrency: number;
-}
+type Options = FanoutOptions;
+const parseOptions = (argv: string[]): Options => parseFanoutOptions(argv, 100);
 
-function parseOptions(argv: string[]): Options {
-  const get = (name: string, def: number): number => {
-    const i = argv.indexOf(`--${name}`);
-    if (i < 0) return def;
-    const v = Number(argv[i + 1]);
-    if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} needs a positive number`);
-    return v;
-  };
-  const clients = Math.floor(get('clients', 10_000));
-  return {
-    clients,
-    lines: Math.max(1, Math.floor(get('lines', Math.ceil(clients / 2)))),
-    rate: get('rate', 2000),
-    seconds: get('seconds', 5),
-    concurrency: Math.floor(get('concurrency', 100)),
-  };
-}
-
-const ASSEMBLY =
-  'Terrasoft.Messaging.Asterisk.V2.AsteriskConnector, Terrasoft.Messaging.Asterisk.V2';
 const AMI_USER = 'bench';
 const AMI_SECRET = 'bench-secret';
 /** Quiet nodes: a log line per opened line would weigh on the measurement. */
@@ -60,74 +42,6 @@ const QUIET = {
   ASTERISK__AUTOPAUSEONCOMMUTATIONSTART: 'false',
 };
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Arrival times are matched with send times by `tag:eventType`. */
-class Recorder {
-  readonly sentAt = new Map<string, number>();
-  readonly latencies: number[] = [];
-  unmatched = 0;
-
-  onFrame(text: string, at: number): void {
-    const type = /"eventType":(\d+)/.exec(text)?.[1];
-    if (type !== '5' && type !== '6') return;
-    const tag = /callerId\\":\\"(7\d{10})\\"/.exec(text)?.[1];
-    if (!tag) return;
-    const sent = this.sentAt.get(`${tag}:${type}`);
-    if (sent === undefined) {
-      this.unmatched++;
-      return;
-    }
-    this.latencies.push(at - sent);
-  }
-}
-
-function lineOf(i: number, opts: Options): string {
-  return String(10_000 + (i % opts.lines));
-}
-
-function client(port: number, line: string, rec: Recorder): Promise<WebSocket> {
-  return new Promise((res, rej) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { perMessageDeflate: false });
-    let ready = false;
-    const send = (command: string, parameters: Record<string, unknown>): void =>
-      ws.send(JSON.stringify({ commandUId: command, command, parameters }));
-    ws.on('open', () => send('LoadLibrary', { AssemblyName: ASSEMBLY }));
-    ws.on('message', (data) => {
-      const text = (data as Buffer).toString('utf8');
-      if (ready) {
-        rec.onFrame(text, performance.now());
-        return;
-      }
-      const type = /"eventType":(\d+)/.exec(text)?.[1];
-      if (type === '1') {
-        send('OpenConnection', {
-          connectionParams: JSON.stringify({ ExtensionName: line }),
-          sessionServiceParams: JSON.stringify({
-            UserUId: `user-${line}`,
-            ServiceUrl: 'http://crm',
-          }),
-        });
-      } else if (type === '2') {
-        ready = true;
-        res(ws);
-      } else rej(new Error(`line ${line}: unexpected ${text.slice(0, 300)}`));
-    });
-    ws.once('error', rej);
-  });
-}
-
-async function connectAll(opts: Options, port: number, rec: Recorder): Promise<WebSocket[]> {
-  const sockets: WebSocket[] = new Array(opts.clients);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < opts.clients) {
-      const i = next++;
-      sockets[i] = await client(port, lineOf(i, opts), rec);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(opts.concurrency, opts.clients) }, worker));
-  return sockets;
-}
 
 /** Broadcasts call flows at `rate` packets per second for `seconds`. */
 async function drive(ami: FakeAmiServer, opts: Options, rec: Recorder, seqBase: number) {
@@ -189,7 +103,9 @@ async function measure(
 ): Promise<Result> {
   const rec = new Recorder();
   const t0 = performance.now();
-  const sockets = await connectAll(opts, port, rec);
+  const sockets = await connectAll(opts.clients, opts.concurrency, (i) =>
+    gatewayClient(port, lineOf(i, opts), rec),
+  );
   const connectS = (performance.now() - t0) / 1000;
   process.stdout.write(
     `  ${name}: ${opts.clients} clients connected in ${connectS.toFixed(1)} s\n`,

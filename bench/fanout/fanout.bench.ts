@@ -18,35 +18,18 @@ import { performance } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
 import { FakeAmiServer } from '@app/ami/testing';
 import { inboundCall, type FlowPacket } from './call-flow';
+import {
+  Recorder,
+  connectAll,
+  gatewayClient,
+  lineOf,
+  parseFanoutOptions,
+  type FanoutOptions,
+} from './fanout-clients';
 
-interface Options {
-  clients: number;
-  lines: number;
-  rate: number;
-  seconds: number;
-  concurrency: number;
-}
+type Options = FanoutOptions;
+const parseOptions = (argv: string[]): Options => parseFanoutOptions(argv, 200);
 
-function parseOptions(argv: string[]): Options {
-  const get = (name: string, def: number): number => {
-    const i = argv.indexOf(`--${name}`);
-    if (i < 0) return def;
-    const v = Number(argv[i + 1]);
-    if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} needs a positive number`);
-    return v;
-  };
-  const clients = Math.floor(get('clients', 10_000));
-  return {
-    clients,
-    lines: Math.max(1, Math.floor(get('lines', Math.ceil(clients / 2)))),
-    rate: get('rate', 2000),
-    seconds: get('seconds', 5),
-    concurrency: Math.floor(get('concurrency', 200)),
-  };
-}
-
-const ASSEMBLY =
-  'Terrasoft.Messaging.Asterisk.V2.AsteriskConnector, Terrasoft.Messaging.Asterisk.V2';
 const AMI_USER = 'bench';
 const AMI_SECRET = 'bench-secret';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -107,80 +90,6 @@ async function waitFor(cond: () => boolean, what: string, timeoutMs = 30_000): P
     if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
     await sleep(20);
   }
-}
-
-/** Arrival times are matched with send times by `tag:eventType`. */
-class Recorder {
-  readonly sentAt = new Map<string, number>();
-  readonly latencies: number[] = [];
-  unmatched = 0;
-
-  onFrame(text: string, at: number): void {
-    const type = /"eventType":(\d+)/.exec(text)?.[1];
-    if (type !== '5' && type !== '6') return;
-    const tag = /callerId\\":\\"(7\d{10})\\"/.exec(text)?.[1];
-    if (!tag) return;
-    const sent = this.sentAt.get(`${tag}:${type}`);
-    if (sent === undefined) {
-      this.unmatched++;
-      return;
-    }
-    this.latencies.push(at - sent);
-  }
-}
-
-async function connectAll(
-  n: number,
-  concurrency: number,
-  open: (i: number) => Promise<WebSocket>,
-): Promise<WebSocket[]> {
-  const sockets: WebSocket[] = new Array(n);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < n) {
-      const i = next++;
-      sockets[i] = await open(i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, n) }, worker));
-  return sockets;
-}
-
-function lineOf(i: number, opts: Options): string {
-  return String(10_000 + (i % opts.lines));
-}
-
-function gatewayClient(port: number, line: string, rec: Recorder): Promise<WebSocket> {
-  return new Promise((res, rej) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { perMessageDeflate: false });
-    let ready = false;
-    const send = (command: string, parameters: Record<string, unknown>): void =>
-      ws.send(JSON.stringify({ commandUId: command, command, parameters }));
-    ws.on('open', () => send('LoadLibrary', { AssemblyName: ASSEMBLY }));
-    ws.on('message', (data) => {
-      const text = (data as Buffer).toString('utf8');
-      if (ready) {
-        rec.onFrame(text, performance.now());
-        return;
-      }
-      const type = /"eventType":(\d+)/.exec(text)?.[1];
-      if (type === '1') {
-        send('OpenConnection', {
-          connectionParams: JSON.stringify({ ExtensionName: line }),
-          sessionServiceParams: JSON.stringify({
-            UserUId: `user-${line}`,
-            ServiceUrl: 'http://crm.bench',
-          }),
-        });
-      } else if (type === '2') {
-        ready = true;
-        res(ws);
-      } else {
-        rej(new Error(`line ${line}: unexpected ${text.slice(0, 300)}`));
-      }
-    });
-    ws.once('error', rej);
-  });
 }
 
 function bareClient(port: number, line: string, rec: Recorder): Promise<WebSocket> {

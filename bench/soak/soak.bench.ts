@@ -24,6 +24,7 @@ import { newPbxStats, queueMembers, SoakPbx } from './soak-pbx';
 import { InspectorProbe, type ProbeSample } from './soak-probe';
 import { SoakCrm } from './soak-crm';
 import { SoakRest } from './soak-rest';
+import { positiveOption } from '../bench-args';
 
 interface Options {
   minutes: number;
@@ -35,13 +36,7 @@ interface Options {
 }
 
 function parseOptions(argv: string[]): Options {
-  const get = (name: string, def: number): number => {
-    const i = argv.indexOf(`--${name}`);
-    if (i < 0) return def;
-    const v = Number(argv[i + 1]);
-    if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} needs a positive number`);
-    return v;
-  };
+  const get = (name: string, def: number): number => positiveOption(argv, name, def);
   const known = new Set(['minutes', 'rate', 'speed', 'sample', 'lines', 'snapshots']);
   for (const a of argv) {
     if (a.startsWith('--') && !known.has(a.slice(2))) {
