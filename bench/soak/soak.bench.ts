@@ -196,6 +196,8 @@ async function main(): Promise<void> {
       asyncOriginate: true,
     },
     server: { host: '127.0.0.1', port: 0 },
+    // Every panel connects from 127.0.0.1, as behind a proxy: no per-address cap (limits.md).
+    limits: { maxConnectionsPerAddress: 0 },
     // Every call of the lines the panels hold is saved in the CRM, through the outbox.
     crm: { serviceUrl: crm.url, saveCalls: true },
     api: {
